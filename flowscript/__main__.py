@@ -1,0 +1,3 @@
+from flowscript.cli import main
+
+main()

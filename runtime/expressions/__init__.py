@@ -1,0 +1,1 @@
+"""FlowScript expressions and templates: a safe subset of JavaScript expressions."""
