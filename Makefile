@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 example: $(STAMP)
-	$(BIN)/flowscript validate flows/examples/*.flow.md
-	$(BIN)/flowscript plan flows/examples/order-report.flow.md
+	rm -rf build/example && mkdir -p build && cp -r flows/examples build/example
+	cd build/example && ../../$(BIN)/flowscript run --local order-report.flow.md
+	@echo "--- build/example/out/report.txt"; cat build/example/out/report.txt; echo
+	@echo "--- the execution log, now at the end of build/example/order-report.flow.md:"
+	@sed -n '/^## Execution Log/,$$p' build/example/order-report.flow.md
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -25,4 +28,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .flowscript-state
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .flowscript-state

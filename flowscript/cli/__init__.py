@@ -1,0 +1,5 @@
+"""The `flowscript` command line."""
+
+from flowscript.cli.app import main
+
+__all__ = ["main"]

@@ -1,0 +1,176 @@
+"""Commands that run workflows: run and resume."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from flowscript.cli.app import EXIT_FAILED, EXIT_OK, app, reports_errors
+from flowscript.cli.inspect import FORMAT, Format, render_plan
+from flowscript.compiler.run_config import parse_assignments
+from flowscript.runtime.errors import ValidationError
+from flowscript.runtime.persistence import DEFAULT_STATE_DIR
+from flowscript.runtime.retry import RetrySettings
+from flowscript.runtime.signals import RunFailed
+from flowscript.runtime.state import RunState
+
+CONFIG = typer.Option([], "-c", "--config", help="key=value (repeatable; JSON values accepted).",
+                      show_default=False)
+MAX_CONCURRENCY = typer.Option(10, "--max-concurrency", min=1, help="Nodes of a wave running at once.")
+TIMEOUT = typer.Option(None, "--timeout", min=0.0, help="Stop the run after this many seconds.")
+RETRIES = typer.Option(None, "--retries", min=0, help="Default retry count for nodes without <on-error>.")
+NO_RETRY = typer.Option(False, "--no-retry", help="Run every node once, ignoring retry policies.")
+STATE_DIR = typer.Option(Path(DEFAULT_STATE_DIR), "--state-dir", help="Where state files go.")
+NO_LOG = typer.Option(False, "--no-log", help="Do not write the execution log into the .flow.md file.")
+LOCAL = typer.Option(False, "--local", help="Run with the Prefect-less engine in this process.")
+
+
+def _options(max_concurrency: int, timeout: float | None, retries: int | None, no_retry: bool,
+             state_dir: Path, no_log: bool, workdir: Path) -> Any:
+    from flowscript.cli.progress import progress_for
+    from flowscript.runtime.engine import RunOptions
+
+    return RunOptions(
+        max_concurrency=max_concurrency,
+        timeout_s=timeout or None,
+        default_retry=RetrySettings(max_retries=retries) if retries is not None else None,
+        retries_enabled=not no_retry,
+        state_dir=state_dir,
+        write_log=not no_log,
+        workdir=workdir,
+        env=dict(os.environ),
+        events=progress_for(),
+    )
+
+
+def _parse_input(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise ValidationError(f"--input is not valid JSON: {e}", code="VALID_INVALID_FIELD_TYPE",
+                              hint="quote it for the shell: --input '{\"a\": 1}'") from None
+
+
+def _require_local(local: bool) -> None:
+    if not local:
+        raise ValidationError("running through Prefect is not available in this build",
+                              code="RUN_BACKEND_UNAVAILABLE", hint="run with --local")
+
+
+@app.command()
+@reports_errors
+def run(
+    file: Path = typer.Argument(..., help="the .flow.md workflow", show_default=False),
+    config: list[str] = CONFIG,
+    input: str | None = typer.Option(None, "--input", help="The run's input as JSON."),
+    max_concurrency: int = MAX_CONCURRENCY,
+    timeout: float | None = TIMEOUT,
+    retries: int | None = RETRIES,
+    no_retry: bool = NO_RETRY,
+    state_dir: Path = STATE_DIR,
+    no_log: bool = NO_LOG,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and print the plan; run nothing."),
+    format: Format = FORMAT,
+    run_id: str | None = typer.Option(None, "--run-id", help="Use this run id instead of a new UUID."),
+    local: bool = LOCAL,
+) -> None:
+    """Run a workflow. Exit 0 completed, 1 failed or cancelled, 2 invalid."""
+    from flowscript.runtime.launch import prepare_run
+
+    prepared = prepare_run(file, parse_assignments(config), env=os.environ)
+    for d in prepared.loaded.diagnostics:
+        print(d.render(), file=sys.stderr)
+    if dry_run:
+        typer.echo(json.dumps(prepared.loaded.plan.to_json(), indent=2) if format is Format.json
+                   else render_plan(prepared.loaded.plan))
+        return
+    _require_local(local)
+    from flowscript.runtime.engine import Engine
+    from flowscript.runtime.local_backend import LocalBackend
+
+    options = _options(max_concurrency, timeout, retries, no_retry, state_dir, no_log, Path.cwd())
+    engine = Engine(prepared.loaded.plan, LocalBackend(), options)
+    state = engine.new_state(prepared.config, run_id=run_id, input=_parse_input(input))
+    _finish(engine, state, asyncio.run(_outcome(engine.run(state, prepared.secrets))), format, options)
+
+
+@app.command()
+@reports_errors
+def resume(
+    state_file: Path = typer.Argument(..., help="the state file of the run to resume", show_default=False),
+    config: list[str] = CONFIG,
+    force: bool = typer.Option(False, "--force", help="Resume even though the workflow file changed."),
+    max_concurrency: int = MAX_CONCURRENCY,
+    timeout: float | None = TIMEOUT,
+    retries: int | None = RETRIES,
+    no_retry: bool = NO_RETRY,
+    no_log: bool = NO_LOG,
+    format: Format = FORMAT,
+    local: bool = LOCAL,
+) -> None:
+    """Resume a failed, cancelled or orphaned run: re-run what did not succeed, from the failed wave on."""
+    from flowscript.runtime.engine import Engine
+    from flowscript.runtime.launch import check_resumable, prepare_run, workflow_path_of
+    from flowscript.runtime.local_backend import LocalBackend
+    from flowscript.runtime.persistence import load_state
+
+    state = load_state(state_file)
+    if state.backend != "local":
+        local = True  # the Prefect backend is not in this build; its state files resume locally
+    _require_local(local)
+    prepared = prepare_run(workflow_path_of(state), parse_assignments(config), env=os.environ,
+                           base_config=state.config)
+    check_resumable(state, prepared.loaded.workflow.source_sha256, force=force)
+    state.config = prepared.config
+    state_dir = state_file.resolve().parent.parent
+    workdir = Path(state.workdir) if state.workdir else Path.cwd()
+    options = _options(max_concurrency, timeout, retries, no_retry, state_dir, no_log, workdir)
+    engine = Engine(prepared.loaded.plan, LocalBackend(), options)
+    _finish(engine, state, asyncio.run(_outcome(engine.resume(state, prepared.secrets))), format, options)
+
+
+async def _outcome(run: Any) -> RunFailed | None:
+    try:
+        await run
+    except RunFailed as e:
+        return e
+    return None
+
+
+def _finish(engine: Any, state: RunState, failure: RunFailed | None, format: Format, options: Any) -> None:
+    from flowscript.runtime.markdown_log import is_iteration_key, run_duration_s
+
+    for warning in options.log_warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    state_file = engine.state_file(state)
+    if format is Format.json:
+        typer.echo(json.dumps({
+            "runId": state.run_id, "workflow": state.workflow_id, "status": state.status,
+            "duration": run_duration_s(state), "stateFile": str(state_file) if state_file else None,
+            "error": failure.message if failure else None,
+            "nodes": {k: {"status": r.status, "duration": r.duration,
+                          "error": r.error.message if r.error and r.status == "failed" else None}
+                      for k, r in state.node_results.items() if not is_iteration_key(k)},
+        }, indent=2))
+    else:
+        rows = [(k, r) for k, r in state.node_results.items() if not is_iteration_key(k)]
+        width = max([len(k) for k, _ in rows] + [4])
+        typer.echo(f"{state.workflow_id}: {state.status} in {run_duration_s(state):.2f}s (run {state.run_id})")
+        for key, result in rows:
+            note = f"  {result.error.message}" if result.status == "failed" and result.error else ""
+            fell_back = f"  (fell back to {result.fell_back_to})" if result.fell_back_to else ""
+            typer.echo(f"  {key:<{width}}  {result.status:<7}  {result.duration / 1000:6.2f}s{fell_back}{note}")
+        if failure is not None:
+            typer.echo(f"error: {failure.message}", err=True)
+        if state_file:
+            typer.echo(f"state: {state_file}")
+    raise typer.Exit(EXIT_OK if failure is None else EXIT_FAILED)
+

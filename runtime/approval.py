@@ -1,0 +1,57 @@
+"""Checkpoint approval in a terminal (FLOWSCRIPT.md 5.5).
+
+With a terminal, the prompt waits for an answer up to the checkpoint's timeout (default
+one hour), then takes the default action with timedOut: true. With no one to ask (no
+terminal), the default action is taken at once with timedOut: false.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from flowscript.runtime.backend import ApprovalDecision, ApprovalRequest
+from flowscript.runtime.state import now_iso
+
+DEFAULT_TIMEOUT_S = 3600.0
+_APPROVE = {"a", "approve", "y", "yes"}
+_REJECT = {"r", "reject", "n", "no"}
+
+
+async def ask_in_terminal(request: ApprovalRequest, *, interactive: bool | None = None) -> ApprovalDecision:
+    if not (sys.stdin.isatty() if interactive is None else interactive):
+        return ApprovalDecision(request.default, False, now_iso(), "default (no one to ask)")
+    timeout = request.timeout_s if request.timeout_s is not None else DEFAULT_TIMEOUT_S
+    print(f"\ncheckpoint {request.checkpoint_id}: {request.prompt}\n"
+          f"  approve or reject, optionally followed by ': comment' "
+          f"(default {request.default} in {timeout:g}s): ", end="", file=sys.stderr, flush=True)
+    while True:
+        try:
+            async with asyncio.timeout(timeout):
+                line = await _read_line()
+        except TimeoutError:
+            print(f"\n  no answer: {request.default}", file=sys.stderr)
+            return ApprovalDecision(request.default, True, now_iso(), "default (timeout)")
+        answer, _, comment = line.strip().partition(":")
+        word = answer.strip().lower()
+        if word in _APPROVE or word in _REJECT or word == "":
+            action = request.default if word == "" else ("approve" if word in _APPROVE else "reject")
+            return ApprovalDecision(action, False, now_iso(), "terminal user", comment.strip() or None)
+        print("  please answer approve or reject: ", end="", file=sys.stderr, flush=True)
+
+
+async def _read_line() -> str:
+    """Reads one line from stdin without blocking the event loop, and stops reading when cancelled."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+    fd = sys.stdin.fileno()
+
+    def on_readable() -> None:
+        if not future.done():
+            future.set_result(sys.stdin.readline())
+
+    loop.add_reader(fd, on_readable)
+    try:
+        return await future
+    finally:
+        loop.remove_reader(fd)

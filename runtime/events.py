@@ -1,0 +1,23 @@
+"""What a run tells its observer (progress display, Prefect logs): waves, nodes, items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RunEvents:
+    """Does nothing; the CLI's progress display and tests override what they need."""
+
+    def run_started(self, state: Any, total_waves: int) -> None: ...
+
+    def wave_started(self, number: int, node_ids: tuple[str, ...]) -> None: ...
+
+    def node_started(self, key: str, node: Any) -> None: ...
+
+    def node_finished(self, key: str, result: Any) -> None: ...
+
+    def fallback_started(self, key: str, fallback_id: str) -> None: ...
+
+    def items_progress(self, key: str, done: int, total: int) -> None: ...
+
+    def run_finished(self, state: Any) -> None: ...

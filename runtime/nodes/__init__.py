@@ -1,0 +1,1 @@
+"""Node runtimes: one module per family, looked up by kind in `registry`."""

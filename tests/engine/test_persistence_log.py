@@ -1,0 +1,140 @@
+"""State files, secrets, the markdown log, resume (FLOWSCRIPT.md 5.7, 5.8)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import respx
+
+from flowscript.compiler.loader import load_workflow
+from flowscript.runtime.engine import Engine, RunOptions
+from flowscript.runtime.local_backend import LocalBackend
+from flowscript.runtime.markdown_log import with_log
+from flowscript.runtime.persistence import StateStore, load_state
+from flowscript.runtime.secrets import Redactor
+from flowscript.runtime.signals import RunFailed
+from flowscript.runtime.state import NodeResult, RunState
+
+CANARY = "canary-5ecret-Xq9"
+
+
+async def test_secret_values_never_reach_state_journal_log_or_outputs(write_flow, run, tmp_path):
+    path = write_flow("""
+<source id="api" type="http" url="http://127.0.0.1:9/data?key={{$secrets.API_KEY}}">
+  <request>
+    headers:
+      Authorization: Bearer {{$secrets.API_KEY}}
+  </request>
+</source>
+<transform id="echo" type="template" input="api"><template>token={{$secrets.API_KEY}} data={{input}}</template></transform>
+<sink id="save" type="file" input="echo" path="out/echo.txt"/>
+<source id="boom" type="http" url="http://127.0.0.1:9/fail/{{$secrets.API_KEY}}"/>""",
+                      extra="secrets: [API_KEY]\n")
+    seen = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        return httpx.Response(200, json={"echo": CANARY})
+
+    with respx.mock:
+        respx.get(url__startswith="http://127.0.0.1:9/data").mock(side_effect=answer)
+        respx.get(url__startswith="http://127.0.0.1:9/fail").mock(return_value=httpx.Response(500, text=CANARY))
+        outcome = await run(path, secrets={"API_KEY": CANARY})
+    assert seen == [f"Bearer {CANARY}"]  # the secret is used...
+    assert outcome.status == "failed"
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "echo.txt"]
+    for file in written:  # ...and appears in nothing we wrote (the sink's own output is the user's data)
+        assert CANARY not in file.read_text(errors="replace"), file
+    assert "***" in outcome.state_file.read_text()
+
+
+async def test_markdown_log_shape_and_the_rest_of_the_file_is_kept(write_flow, run):
+    path = write_flow('<transform id="a" type="template"><template>{{"x|" + repeat("y", 80)}}</template></transform>'
+                      '<source id="b" type="file" path="missing.json"/>')
+    original = path.read_bytes()
+    await run(path)
+    text = path.read_text()
+    assert text.encode().startswith(original)
+    log = text[len(original.decode()):]
+    assert re.fullmatch(
+        r"\n---\n\n## Execution Log\n\n\*\*Run ID:\*\* `[0-9a-f-]{36}`\n\*\*Workflow:\*\* test-flow\n"
+        r"\*\*Timestamp:\*\* \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\n\*\*Duration:\*\* \d+\.\d\ds\n"
+        r"\*\*Status:\*\* failed\n\*\*Waves:\*\* 1\n\n### Node Results\n\n"
+        r"\| Node \| Status \| Duration \| Output \|\n\|------\|--------\|----------\|--------\|\n"
+        r"(\| [ab] \| (success|failed) \| \d+\.\d\ds \| .* \|\n){2}", log), log
+    rows = {line.split(" | ")[0][2:]: line for line in log.splitlines() if line.startswith("| a") or
+            line.startswith("| b")}
+    assert '| "x\\|yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy... |' in rows["a"]  # 50 chars, | escaped
+    assert "| Error: " in rows["b"] and "missing.json" in rows["b"]
+    await run(path)  # the second run replaces the log; the document before it is untouched
+    again = path.read_text()
+    assert again.startswith(original.decode()) and again.count("## Execution Log") == 1
+
+
+def test_log_is_appended_after_any_markdown_and_keeps_crlf():
+    document = "---\r\nname: x\r\n---\r\ntext\r\n<workflow></workflow>\r\nnotes"
+    updated = with_log(document, "---\n\n## Execution Log\n\nbody\n")
+    assert updated.startswith(document + "\r\n\r\n---\r\n\r\n## Execution Log")
+    assert with_log(updated, "---\n\n## Execution Log\n\nnew\n").endswith("new\r\n")
+    assert with_log(updated, "---\n\n## Execution Log\n\nnew\n").count("Execution Log") == 1
+
+
+def test_journal_replays_over_the_snapshot_and_ignores_a_torn_line(tmp_path):
+    path = tmp_path / "wf" / "run.json"
+    store = StateStore(path, Redactor([]))
+    state = RunState(workflow_id="wf", run_id="run", status="running")
+    store.save(state)
+    store.record("a", NodeResult(status="success", output=[1, 2]))
+    store.record("b", NodeResult(status="failed"))
+    with open(store.journal, "a") as journal:
+        journal.write('{"key": "c", "result": {"stat')  # a kill in the middle of an append
+    loaded = load_state(path)
+    assert loaded.node_results["a"].output == [1, 2] and loaded.node_results["b"].status == "failed"
+    assert "c" not in loaded.node_results
+
+
+async def test_resume_reruns_only_what_did_not_succeed(write_flow, run, tmp_path):
+    path = write_flow("""
+<source id="one" type="http" url="http://127.0.0.1:9/one"/>
+<source id="two" type="http" url="http://127.0.0.1:9/two"/>
+<transform id="both" type="template"><template>{{one.output}}+{{two.output}}</template></transform>
+<sink id="save" type="file" input="both" path="out/both.txt"/>""")
+    with respx.mock:
+        one = respx.get("http://127.0.0.1:9/one").mock(return_value=httpx.Response(200, json=1))
+        two = respx.get("http://127.0.0.1:9/two").mock(side_effect=[httpx.Response(404), httpx.Response(200, json=2)])
+        first = await run(path)
+        assert first.status == "failed" and first.state.current_wave == 0
+        saved = load_state(first.state_file)
+        loaded = load_workflow(path)
+        engine = Engine(loaded.plan, LocalBackend(interactive=False),
+                        RunOptions(workdir=tmp_path, state_dir=tmp_path / ".state"))
+        resumed = await engine.resume(saved, {})
+    assert resumed.status == "completed"
+    assert one.call_count == 1 and two.call_count == 2
+    assert (tmp_path / "out" / "both.txt").read_text() == "1+2"
+    final = json.loads(first.state_file.read_text())
+    assert final["runId"] == first.state.run_id and final["status"] == "completed"
+
+
+async def test_resume_of_a_failed_foreach_skips_the_iterations_that_succeeded(write_flow, run, tmp_path):
+    path = write_flow("""
+<transform id="ids" type="map" expression="[1, 2, 3]"/>
+<foreach id="each" collection="ids.output" item="n">
+  <source id="get" type="http" url="http://127.0.0.1:9/i/{{n}}"/>
+</foreach>""")
+    with respx.mock:
+        route = respx.get(url__regex=r".*/i/\d").mock(side_effect=[
+            httpx.Response(200, json=1), httpx.Response(200, json=2), httpx.Response(400),
+            httpx.Response(200, json=3)])
+        first = await run(path)
+        assert first.status == "failed"
+        engine = Engine(load_workflow(path).plan, LocalBackend(interactive=False),
+                        RunOptions(workdir=tmp_path, state_dir=tmp_path / ".state"))
+        try:
+            resumed = await engine.resume(load_state(first.state_file), {})
+        except RunFailed as e:  # pragma: no cover - shows the failure
+            raise AssertionError(e.message) from e
+    assert route.call_count == 4
+    assert resumed.node_results["each"].output == [1, 2, 3]
