@@ -62,3 +62,6 @@ class InvalidWorkflow(MultipleErrors):
 
     def render(self) -> str:
         return "\n".join(d.render() for d in self.diagnostics)
+
+    def __str__(self) -> str:
+        return self.render()

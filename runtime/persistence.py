@@ -10,6 +10,7 @@ foreach from rewriting the whole state 1,000 times.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -74,10 +75,8 @@ class StateStore:
 
     def _truncate_journal(self) -> None:
         self.close()
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self.journal.unlink()
-        except FileNotFoundError:
-            pass
 
 
 def load_state(path: str | os.PathLike[str]) -> RunState:

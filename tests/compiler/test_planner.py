@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from flowscript.compiler.parser import parse_workflow_file

@@ -16,7 +16,7 @@ def tpl(node_id: str, template: str, input: str | None = None) -> str:
 async def test_if_runs_the_chosen_body_and_skips_the_other(write_flow, run):
     path = write_flow(tpl("n", "7") + f"""
 <if id="gate" condition="to_number(n.output) > 5" input="n">
-  <then>{tpl("big", "big {{{{input}}}}")}{tpl("bigger", "{{{{input}}}}!")}</then>
+  <then>{tpl("big", "big {{input}}")}{tpl("bigger", "{{input}}!")}</then>
   <else>{tpl("small", "small")}</else>
 </if>
 <if id="pass" condition="false" input="n"><then>{tpl("never", "x")}</then></if>""")
@@ -53,7 +53,7 @@ async def test_loop_break_expression_sees_this_iteration_and_chains_outputs(writ
 async def test_break_element_ends_the_loop_with_the_last_completed_output(write_flow, run):
     path = write_flow(f"""
 <loop id="l" max="10">
-  {tpl("it", "{{{{$iteration}}}}")}
+  {tpl("it", "{{$iteration}}")}
   <if id="stop" condition="it.output == '2'"><then><break/></then></if>
 </loop>""")
     outcome = await run(path)
@@ -63,7 +63,7 @@ async def test_break_element_ends_the_loop_with_the_last_completed_output(write_
 
 async def test_while_checks_before_each_iteration_and_notes_the_bound(write_flow, run):
     path = write_flow(f"""
-<while id="w" condition="$iteration == 0 || to_number(tick.output) < 3" max="10">{tpl("tick", "{{{{$iteration + 1}}}}")}</while>
+<while id="w" condition="$iteration == 0 || to_number(tick.output) < 3" max="10">{tpl("tick", "{{$iteration + 1}}")}</while>
 <while id="bounded" condition="true" max="2">{tpl("t2", "x")}</while>
 <while id="never" condition="false">{tpl("t3", "x")}</while>""")
     outcome = await run(path)
@@ -77,10 +77,10 @@ async def test_foreach_runs_its_body_per_item_with_names_and_keeps_every_iterati
     path = write_flow(f"""
 <transform id="items" type="map" expression="[3, 1, 2]"/>
 <foreach id="each" collection="items.output" item="n" index="i">
-  {tpl("fmt", "{{{{i}}}}:{{{{n}}}}:{{{{input}}}}")}
+  {tpl("fmt", "{{i}}:{{n}}:{{input}}")}
   <transform id="twice" type="template"><template>{{{{input}}}}|</template></transform>
 </foreach>
-<foreach id="defaults" collection="'solo'">{tpl("d", "{{{{index}}}}={{{{item}}}}")}</foreach>""")
+<foreach id="defaults" collection="'solo'">{tpl("d", "{{index}}={{item}}")}</foreach>""")
     outcome = await run(path)
     assert outcome.output("each") == ["0:3:3|", "1:1:1|", "2:2:2|"]
     assert outcome.output("each[1].fmt") == "1:1:1"
@@ -118,11 +118,11 @@ async def test_sequential_foreach_break_keeps_completed_iterations(write_flow, r
 <transform id="xs" type="map" expression="[1, 2, 3, 4]"/>
 <foreach id="each" collection="xs.output">
   <if id="stop" condition="item == 3"><then><break/></then></if>
-  {tpl("v", "{{{{item}}}}")}
+  {tpl("v", "{{item}}")}
 </foreach>
 <foreach id="conc" collection="xs.output" concurrency="4">
   <if id="stop2" condition="item == 3"><then><break/></then></if>
-  {tpl("w", "{{{{item}}}}")}
+  {tpl("w", "{{item}}")}
 </foreach>""")
     outcome = await run(path)
     assert outcome.output("each") == ["1", "2"]
@@ -147,8 +147,8 @@ async def test_parallel_branches_merge_in_every_mode(write_flow, run):
     path = write_flow(f"""
 <transform id="src" type="map" expression="{{v: 5}}"/>
 <parallel id="arr" input="src">
-  <branch>{tpl("l", "left {{{{input.v}}}} {{{{$branch}}}}")}</branch>
-  <branch>{tpl("r1", "{{{{input.v * 2}}}}")}{tpl("r2", "right {{{{input}}}} {{{{$branch}}}}")}</branch>
+  <branch>{tpl("l", "left {{input.v}} {{$branch}}")}</branch>
+  <branch>{tpl("r1", "{{input.v * 2}}")}{tpl("r2", "right {{input}} {{$branch}}")}</branch>
 </parallel>
 <parallel id="cat" input="src" merge="concat">
   <branch><transform id="c1" type="map" expression="[1, 2]"/></branch>

@@ -66,7 +66,7 @@ async def test_markdown_log_shape_and_the_rest_of_the_file_is_kept(write_flow, r
         r"(\| [ab] \| (success|failed) \| \d+\.\d\ds \| .* \|\n){2}", log), log
     rows = {line.split(" | ")[0][2:]: line for line in log.splitlines() if line.startswith("| a") or
             line.startswith("| b")}
-    assert '| "x\\|yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy... |' in rows["a"]  # 50 chars, | escaped
+    assert '| "x\\|' + "y" * 44 + '... |' in rows["a"]  # 47 + '...' = 50 chars, then | escaped
     assert "| Error: " in rows["b"] and "missing.json" in rows["b"]
     await run(path)  # the second run replaces the log; the document before it is untouched
     again = path.read_text()
