@@ -29,7 +29,6 @@ Rules where FLOWSCRIPT.md is silent:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -60,6 +59,7 @@ from flowscript.compiler.ast import (
 )
 from flowscript.compiler.config_blocks import NotABlock, non_empty_lines, read_block
 from flowscript.compiler.frontmatter import Source, did_you_mean, hint_with, read_metadata, split_frontmatter
+from flowscript.compiler.log_section import workflow_fingerprint
 from flowscript.compiler.xml_reader import Element, Span, Text, find_workflow, read_element
 from flowscript.runtime.errors import FlowScriptError, ParseError, SourceLocation
 
@@ -93,11 +93,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def parse_workflow_text(text: str, path: str | None = None) -> Workflow:
     """Parses .flow.md text; `path` names the file in locations and in Workflow.path."""
-    return _parse(text, path, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    return _parse(text, path, workflow_fingerprint(text))
 
 
 def parse_workflow_file(path: str | os.PathLike[str]) -> Workflow:
-    """Reads and parses a .flow.md file; Workflow.source_sha256 is the hash of its bytes."""
+    """Reads and parses a .flow.md file; Workflow.source_sha256 is the hash of its text without the
+    execution log section (see log_section.py)."""
     shown = os.fsdecode(path)
     try:
         data = Path(shown).read_bytes()
@@ -113,7 +114,7 @@ def parse_workflow_file(path: str | os.PathLike[str]) -> Workflow:
         raise ParseError(f"{shown} is not valid UTF-8 text", code="PARSE_FILE_UNREADABLE",
                          hint="save the file as UTF-8",
                          location=SourceLocation(data.count(b"\n", 0, e.start) + 1, column, shown)) from None
-    return _parse(text, shown, hashlib.sha256(data).hexdigest())
+    return _parse(text, shown, workflow_fingerprint(text))
 
 
 def _parse(text: str, path: str | None, sha256: str) -> Workflow:

@@ -7,17 +7,16 @@ the state file), in order of start time; secret values are redacted.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 
+from flowscript.compiler.log_section import log_section_start
 from flowscript.runtime.expressions import to_json
 from flowscript.runtime.io.atomic import atomic_write_bytes
 from flowscript.runtime.secrets import Redactor
 from flowscript.runtime.state import NodeResult, RunState
 
 OUTPUT_WIDTH = 50
-_LOG_START = re.compile(r"^---[ \t]*\r?\n\s*## Execution Log[ \t]*\r?$", re.MULTILINE)
 
 
 def is_iteration_key(key: str) -> bool:
@@ -73,11 +72,10 @@ def run_duration_s(state: RunState) -> float:
 
 def with_log(document: str, log: str) -> str:
     """The document with its log section replaced by `log` (or `log` appended)."""
-    body_end = document.find("</workflow>")
-    match = _LOG_START.search(document, body_end if body_end >= 0 else 0)
-    head = document[: match.start()] if match else document
+    start = log_section_start(document)
+    head = document if start is None else document[:start]
     newline = "\r\n" if "\r\n" in document else "\n"
-    if not match:
+    if start is None:
         head = head if head.endswith(newline) or not head else head + newline
         head += newline
     return head + log.replace("\n", newline)

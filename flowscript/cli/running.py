@@ -123,9 +123,7 @@ def resume(
     from flowscript.runtime.persistence import load_state
 
     state = load_state(state_file)
-    if state.backend != "local":
-        local = True  # the Prefect backend is not in this build; its state files resume locally
-    _require_local(local)
+    _require_local(local or state.backend == "local")  # a run resumes on the backend it started on
     prepared = prepare_run(workflow_path_of(state), parse_assignments(config), env=os.environ,
                            base_config=state.config)
     check_resumable(state, prepared.loaded.workflow.source_sha256, force=force)
