@@ -1,0 +1,92 @@
+"""A real HTTP server on 127.0.0.1 that counts what it receives and what it commits.
+
+`hold(path)` makes requests to that path wait until `release()`; a released request with
+`drop=True` is abandoned without an answer and without its side effect (as a server does
+when its client went away before the work was committed).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class CountingServer:
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.received: Counter[str] = Counter()
+        self.committed: Counter[str] = Counter()
+        self.bodies: dict[str, list[Any]] = {}
+        self._held: set[str] = set()
+        self._release = threading.Event()
+        self._drop = False
+        self.arrived = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> CountingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release(drop=True)
+        self._server.shutdown()
+        self._server.server_close()
+
+    def hold(self, path: str) -> None:
+        self._held.add(path)
+
+    def release(self, *, drop: bool) -> None:
+        self._drop = drop
+        self._held.clear()
+        self._release.set()
+
+    def wait_for(self, path: str, *, committed: bool = False, timeout: float = 20) -> None:
+        counts = self.committed if committed else self.received
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: counts[path] > 0, timeout):
+                raise TimeoutError(f"no request to {path} within {timeout}s")
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None: ...
+
+            def _serve(self) -> None:
+                path = self.path.split("?")[0]
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with server.arrived:
+                    server.received[path] += 1
+                    server.arrived.notify_all()
+                if path in server._held:
+                    server._release.wait(30)
+                    if server._drop:
+                        self.close_connection = True
+                        return
+                if path not in server.answers:
+                    self.send_error(404)
+                    return
+                payload = json.dumps(server.answers[path]).encode()
+                with server.arrived:
+                    server.committed[path] += 1
+                    server.bodies.setdefault(path, []).append(json.loads(body) if body else None)
+                    server.arrived.notify_all()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _serve
+
+        return Handler
