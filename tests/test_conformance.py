@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CONFORMANCE
 
 FLOWSCRIPT = Path(sys.executable).parent / "flowscript"
+CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
 
 
 @pytest.mark.skipif(not (CONFORMANCE / "run.py").exists(), reason="the shared conformance suite is not beside this checkout")
