@@ -18,6 +18,9 @@ class RunEvents:
 
     def fallback_started(self, key: str, fallback_id: str) -> None: ...
 
+    def approval_wait(self, key: str, *, waiting: bool) -> None:
+        """Called around a checkpoint's question, so a display can step aside for the prompt."""
+
     def items_progress(self, key: str, done: int, total: int) -> None: ...
 
     def run_finished(self, state: Any) -> None: ...

@@ -40,6 +40,12 @@ class RichProgress(RunEvents):
         if "[" not in key:
             self._progress.advance(self._nodes)
 
+    def approval_wait(self, key: str, *, waiting: bool) -> None:
+        if waiting:
+            self._progress.stop()
+        else:
+            self._progress.start()
+
     def items_progress(self, key: str, done: int, total: int) -> None:
         task = self._items.get(key)
         if task is None:

@@ -15,8 +15,13 @@ async def run_checkpoint(ex: Executor, node: CheckpointNode, frame: Frame, input
     scope = ex.scope(frame, input)
     prompt = ex.render(node.prompt, scope) if node.prompt else f"Continue past checkpoint '{node.id}'?"
     timeout_ms = ex.whole_number(node.timeout, scope, "checkpoint timeout", None)
-    decision = await ex.run.backend.request_approval(ApprovalRequest(
-        node.id, frame.key(node.id), prompt, None if timeout_ms is None else timeout_ms / 1000, node.default, input))
+    request = ApprovalRequest(node.id, frame.key(node.id), prompt, None if timeout_ms is None else timeout_ms / 1000,
+                              node.default, input)
+    ex.run.events.approval_wait(request.key, waiting=True)
+    try:
+        decision = await ex.run.backend.request_approval(request)
+    finally:
+        ex.run.events.approval_wait(request.key, waiting=False)
     output = {"action": decision.action, "input": input, "timedOut": decision.timed_out,
               "respondedAt": decision.responded_at}
     if decision.action == "reject":
