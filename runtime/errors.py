@@ -177,7 +177,8 @@ class NodeTimeoutError(NodeError):
 
 
 class TransportError(NodeError):
-    """The connection failed (refused, reset, DNS). Retryable, like a timeout."""
+    """The connection failed (refused, reset, DNS). Not retryable: FLOWSCRIPT.md 5.4 retries only
+    429/5xx answers, retryable AI errors and timeouts."""
 
     default_code = "RUN_TRANSPORT_ERROR"
-    retryable = True
+    retryable = False

@@ -17,6 +17,7 @@ from flowscript.compiler.run_config import parse_assignments
 from flowscript.runtime.errors import ValidationError
 from flowscript.runtime.persistence import DEFAULT_STATE_DIR
 from flowscript.runtime.retry import RetrySettings
+from flowscript.runtime.secrets import Redactor
 from flowscript.runtime.signals import RunFailed
 from flowscript.runtime.state import RunState
 
@@ -99,7 +100,8 @@ def run(
     options = _options(max_concurrency, timeout, retries, no_retry, state_dir, no_log, Path.cwd())
     engine = Engine(prepared.loaded.plan, LocalBackend(), options)
     state = engine.new_state(prepared.config, run_id=run_id, input=_parse_input(input))
-    _finish(engine, state, asyncio.run(_outcome(engine.run(state, prepared.secrets))), format, options)
+    failure = asyncio.run(_outcome(engine.run(state, prepared.secrets)))
+    _finish(engine, state, failure, format, options, Redactor(prepared.secrets.values()))
 
 
 @app.command()
@@ -132,7 +134,8 @@ def resume(
     workdir = Path(state.workdir) if state.workdir else Path.cwd()
     options = _options(max_concurrency, timeout, retries, no_retry, state_dir, no_log, workdir)
     engine = Engine(prepared.loaded.plan, LocalBackend(), options)
-    _finish(engine, state, asyncio.run(_outcome(engine.resume(state, prepared.secrets))), format, options)
+    failure = asyncio.run(_outcome(engine.resume(state, prepared.secrets)))
+    _finish(engine, state, failure, format, options, Redactor(prepared.secrets.values()))
 
 
 async def _outcome(run: Any) -> RunFailed | None:
@@ -143,19 +146,24 @@ async def _outcome(run: Any) -> RunFailed | None:
     return None
 
 
-def _finish(engine: Any, state: RunState, failure: RunFailed | None, format: Format, options: Any) -> None:
+def _finish(engine: Any, state: RunState, failure: RunFailed | None, format: Format, options: Any,
+            redactor: Redactor) -> None:
+    """Prints the summary (secret values redacted, like everything else we write) and exits."""
     from flowscript.runtime.markdown_log import is_iteration_key, run_duration_s
 
+    def error_of(result: Any) -> str | None:
+        return redactor.text(result.error.message) if result.status == "failed" and result.error else None
+
     for warning in options.log_warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {redactor.text(str(warning))}", file=sys.stderr)
+    run_error = redactor.text(failure.message) if failure else None
     state_file = engine.state_file(state)
     if format is Format.json:
         typer.echo(json.dumps({
             "runId": state.run_id, "workflow": state.workflow_id, "status": state.status,
-            "duration": run_duration_s(state), "stateFile": str(state_file) if state_file else None,
-            "error": failure.message if failure else None,
-            "nodes": {k: {"status": r.status, "duration": r.duration,
-                          "error": r.error.message if r.error and r.status == "failed" else None}
+            "durationMs": round(run_duration_s(state) * 1000), "stateFile": str(state_file) if state_file else None,
+            "error": run_error,
+            "nodes": {k: {"status": r.status, "durationMs": round(r.duration), "error": error_of(r)}
                       for k, r in state.node_results.items() if not is_iteration_key(k)},
         }, indent=2))
     else:
@@ -163,11 +171,11 @@ def _finish(engine: Any, state: RunState, failure: RunFailed | None, format: For
         width = max([len(k) for k, _ in rows] + [4])
         typer.echo(f"{state.workflow_id}: {state.status} in {run_duration_s(state):.2f}s (run {state.run_id})")
         for key, result in rows:
-            note = f"  {result.error.message}" if result.status == "failed" and result.error else ""
+            note = f"  {error_of(result)}" if error_of(result) else ""
             fell_back = f"  (fell back to {result.fell_back_to})" if result.fell_back_to else ""
             typer.echo(f"  {key:<{width}}  {result.status:<7}  {result.duration / 1000:6.2f}s{fell_back}{note}")
         if failure is not None:
-            typer.echo(f"error: {failure.message}", err=True)
+            typer.echo(f"error: {run_error}", err=True)
         if state_file:
             typer.echo(f"state: {state_file}")
     raise typer.Exit(EXIT_OK if failure is None else EXIT_FAILED)

@@ -2,11 +2,15 @@
 
 Compiling is cached by source and by the hyphenated node ids that occur in it (the only
 ids that change how a source reads), so a map over 100,000 items parses its expression
-once. `evaluate` is the one place that guarantees nothing but ExpressionError escapes.
+once. Those ids are found from the source's own hyphenated words, not by scanning every
+node id, and the whole id set is never part of a cache key (with 10,000 nodes either made
+validating and planning quadratic). `evaluate` is the one place that guarantees nothing
+but ExpressionError escapes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -62,14 +66,34 @@ def compile_expression(source: str, *, node_ids: Iterable[str] = ()) -> Compiled
     if not isinstance(source, str):
         raise ExpressionError(f"an expression must be a string, got {type(source).__name__}",
                               code="EXPR_TYPE_ERROR", position=0)
-    ids = node_ids if type(node_ids) is frozenset else frozenset(node_ids)
-    return _compile_with_ids(source, ids)
+    return _compile(source, hyphen_ids_in(source, node_ids))
 
 
-@lru_cache(maxsize=4096)
-def _compile_with_ids(source: str, node_ids: frozenset[str]) -> CompiledExpression:
-    relevant = frozenset(i for i in node_ids if "-" in i and i in source)
-    return _compile(source, relevant)
+_NO_IDS: frozenset[str] = frozenset()
+_HYPHENATED_WORD = re.compile(r"[\w$]+(?:-[\w$]+)+")
+
+
+def hyphen_ids_in(source: str, node_ids: Iterable[str]) -> frozenset[str]:
+    """The node ids containing '-' that the lexer may look up in `source`.
+
+    The lexer only asks about the hyphenated words of the source and their parts between
+    dashes (`a-b-c`: `a-b-c`, `a-b`, `b-c`), so those are looked up in `node_ids`. A source
+    with more such parts than there are ids falls back to checking each id.
+    """
+    if "-" not in source:
+        return _NO_IDS
+    ids = node_ids if isinstance(node_ids, frozenset | set) else frozenset(node_ids)
+    if not ids:
+        return _NO_IDS
+    candidates: list[str] = []
+    for word in _HYPHENATED_WORD.findall(source):
+        parts = word.split("-")
+        for i in range(len(parts) - 1):
+            for j in range(i + 2, len(parts) + 1):
+                candidates.append("-".join(parts[i:j]))
+        if len(candidates) > len(ids):
+            return frozenset(i for i in ids if "-" in i and i in source)
+    return frozenset(c for c in candidates if c in ids)
 
 
 @lru_cache(maxsize=4096)
@@ -90,5 +114,4 @@ def _compile(source: str, hyphen_ids: frozenset[str]) -> CompiledExpression:
 
 def clear_cache() -> None:
     """Forgets every compiled expression (tests, long-lived processes reloading workflows)."""
-    _compile_with_ids.cache_clear()
     _compile.cache_clear()

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from flowscript.runtime.errors import ExpressionError
-from flowscript.runtime.expressions.compiled import CompiledExpression, compile_expression
+from flowscript.runtime.expressions.compiled import CompiledExpression, compile_expression, hyphen_ids_in
 from flowscript.runtime.expressions.limits import DEFAULT_LIMITS, MAX_SOURCE_LENGTH, EvalContext, Limits
 from flowscript.runtime.expressions.printing import template_string_limited, to_template_string
 from flowscript.runtime.expressions.values import number_to_string
@@ -108,8 +108,7 @@ def compile_template(source: str, *, node_ids: Iterable[str] = ()) -> CompiledTe
     if not isinstance(source, str):
         raise ExpressionError(f"a template must be a string, got {type(source).__name__}",
                               code="EXPR_TYPE_ERROR", position=0)
-    ids = node_ids if type(node_ids) is frozenset else frozenset(node_ids)
-    return _compile_template(source, ids)
+    return _compile_template(source, hyphen_ids_in(source, node_ids))
 
 
 @lru_cache(maxsize=4096)

@@ -59,8 +59,8 @@ async def _complete(client: httpx.AsyncClient, settings: AISettings, key: str,
         timeout=httpx.Timeout(settings.timeout_s))
     try:
         response = await send(client, request, settings.timeout_s)
-    except (NodeTimeoutError, TransportError) as e:
-        raise AIError(f"AI request failed: {_redact(e.message, key)}", retryable=True) from None
+    except (NodeTimeoutError, TransportError) as e:  # retryable only when it was a timeout (FLOWSCRIPT.md 5.4)
+        raise AIError(f"AI request failed: {_redact(e.message, key)}", retryable=e.retryable) from None
     body = response_body(response)
     if not is_success(response):
         status = response.status_code

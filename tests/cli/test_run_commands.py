@@ -67,6 +67,7 @@ def test_json_summary_and_exit_1_on_failure(cli, write_flow):
     assert result.exit_code == 1
     summary = json.loads(result.stdout)
     assert summary["status"] == "failed" and summary["nodes"]["gone"]["status"] == "failed"
+    assert isinstance(summary["durationMs"], int) and isinstance(summary["nodes"]["gone"]["durationMs"], int)
     assert "missing.json" in summary["nodes"]["gone"]["error"]
     assert "after" not in summary["nodes"] or summary["nodes"]["after"]["status"] != "success"
     assert Path(summary["stateFile"]).exists()
@@ -120,3 +121,14 @@ def test_resume_refuses_a_changed_workflow_unless_forced(cli, write_flow, tmp_pa
     forced = cli("resume", "--force", state_file)
     assert forced.exit_code == 0, forced.output
     assert json.loads((tmp_path / "out" / "copy.json").read_text()) == {"ok": True}
+
+
+def test_the_summary_never_prints_a_secret_value(cli, write_flow, tmp_path):
+    canary = "canary-7f3a9c1e"
+    path = write_flow('<source id="leak" type="file" path="data/{{$secrets.API_TOKEN}}.json"/>', extra=SECRET)
+    for format in ("text", "json"):
+        result = cli("run", "--local", "--format", format, str(path), env={"API_TOKEN": canary})
+        assert result.exit_code == 1 and "leak" in result.output
+        assert canary not in result.output and "***" in result.output
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written and not [p for p in written if canary in p.read_text(errors="replace")]

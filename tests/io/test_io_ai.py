@@ -205,7 +205,7 @@ async def test_error_inside_a_200_answer(respx_mock: Mock, client: Client) -> No
         await run(client, user="x")
 
 
-async def test_timeout_and_connection_errors_are_retryable(respx_mock: Mock, client: Client) -> None:
+async def test_a_timeout_is_retryable_a_refused_connection_is_not(respx_mock: Mock, client: Client) -> None:
     route = respx_mock.post(URL)
     route.side_effect = [httpx.ReadTimeout("slow"), httpx.ConnectError("refused")]
     with pytest.raises(AIError, match="no answer within 120 s") as info:
@@ -213,7 +213,7 @@ async def test_timeout_and_connection_errors_are_retryable(respx_mock: Mock, cli
     assert info.value.retryable
     with pytest.raises(AIError, match="connection failed") as info:
         await run(client, user="x")
-    assert info.value.retryable and KEY not in info.value.render()
+    assert not info.value.retryable and KEY not in info.value.render()  # FLOWSCRIPT.md 5.4: "anything else"
 
 
 async def test_missing_api_key(respx_mock: Mock, client: Client) -> None:

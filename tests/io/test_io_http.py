@@ -255,16 +255,16 @@ async def test_timeout_is_a_node_timeout(respx_mock: Mock, client: Client) -> No
     assert info.value.message == f"GET {API}/slow: no answer within 1.5 s"
 
 
-async def test_connection_error_is_a_retryable_transport_error(respx_mock: respx.MockRouter,
+async def test_connection_error_is_a_transport_error_that_is_not_retried(respx_mock: respx.MockRouter,
                                                                client: Client) -> None:
     respx_mock.get(url__startswith=f"{API}/down").mock(side_effect=httpx.ConnectError("Connection refused"))
     with pytest.raises(TransportError) as info:
         await http_source({"url": f"{API}/down?key=sekrit", "auth": "Bearer sekrit"}, client=client)
-    assert info.value.retryable and info.value.code == "RUN_TRANSPORT_ERROR"
+    assert not info.value.retryable and info.value.code == "RUN_TRANSPORT_ERROR"  # FLOWSCRIPT.md 5.4
     assert "Connection refused" in info.value.message and "sekrit" not in info.value.render()
 
 
-async def test_remote_protocol_error_is_retryable(respx_mock: Mock, client: Client) -> None:
+async def test_remote_protocol_error_is_a_transport_error(respx_mock: Mock, client: Client) -> None:
     respx_mock.get(f"{API}/reset").mock(side_effect=httpx.RemoteProtocolError("peer closed"))
     with pytest.raises(TransportError):
         await http_source({"url": f"{API}/reset"}, client=client)

@@ -132,4 +132,4 @@ async def test_connection_refused_is_a_transport_error(client: httpx.AsyncClient
     await server.wait_closed()
     with pytest.raises(TransportError) as info:
         await http_source({"url": f"http://127.0.0.1:{port}/x"}, client=client)
-    assert info.value.retryable and f"127.0.0.1:{port}/x" in info.value.message
+    assert not info.value.retryable and f"127.0.0.1:{port}/x" in info.value.message

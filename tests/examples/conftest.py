@@ -1,0 +1,169 @@
+"""Running the example workflows of flows/examples against a fake HTTP world.
+
+Every test works in a fresh copy of flows/examples (the examples read ./data and write
+./out relative to their folder). HTTP goes to one FakeApi (example_world.py), served
+through respx for in-process runs (a request respx does not route fails, so nothing can
+reach the network) or by a real HTTP server on 127.0.0.1 for runs of the `flowscript` CLI
+in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+import respx
+from example_world import DEFAULT_BASE, EXAMPLES, FakeApi, Seen, parse_body
+
+from flowscript.compiler.loader import load_workflow
+from flowscript.compiler.run_config import resolve_config
+from flowscript.runtime.engine import Engine, RunOptions
+from flowscript.runtime.local_backend import LocalBackend
+from flowscript.runtime.signals import RunFailed
+from flowscript.runtime.state import RunState
+
+
+# ------------------------------------------------------------------ serving the fake
+@pytest.fixture
+def api() -> Iterator[FakeApi]:
+    """A FakeApi behind respx at the examples' default base URL (the AI endpoint at its /v1)."""
+    fake = FakeApi()
+
+    def side_effect(request: httpx.Request) -> httpx.Response:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        status, body = fake.handle(Seen(request.method, request.url.path, dict(request.url.params), headers,
+                                        parse_body(request.content, headers.get("content-type"))))
+        return httpx.Response(status, json=body)
+
+    with respx.mock(assert_all_called=False) as router:
+        router.route(scheme="http", host="127.0.0.1", port=8765).mock(side_effect=side_effect)
+        yield fake
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: FakeApi
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        content = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, body = self.api.handle(Seen(self.command, url.path, dict(parse_qsl(url.query)),
+                                            {k.lower(): v for k, v in self.headers.items()},
+                                            parse_body(content, self.headers.get("Content-Type"))))
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep the test output quiet
+        pass
+
+
+@dataclass
+class Loopback:
+    api: FakeApi
+    base_url: str
+
+
+@pytest.fixture
+def loopback() -> Iterator[Loopback]:
+    """A FakeApi served by a real HTTP server on 127.0.0.1 (a free port), for CLI runs."""
+    fake = FakeApi()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"api": fake}))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield Loopback(fake, f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+# ------------------------------------------------------------------ running an example
+@dataclass
+class Outcome:
+    state: RunState
+    failure: RunFailed | None
+    folder: Path
+
+    @property
+    def status(self) -> str:
+        return self.state.status
+
+    def output(self, key: str) -> Any:
+        return self.state.node_results[key].output
+
+    def result(self, key: str):
+        return self.state.node_results[key]
+
+    def text(self, relative: str) -> str:
+        return (self.folder / relative).read_text(encoding="utf-8")
+
+    def state_file_text(self) -> str:
+        [path] = (self.folder / ".state").glob("*/*.json")
+        return path.read_text(encoding="utf-8")
+
+    def written(self) -> list[str]:
+        """The names of the files in out/."""
+        out = self.folder / "out"
+        return sorted(p.name for p in out.iterdir()) if out.exists() else []
+
+
+@dataclass
+class Examples:
+    """A private copy of flows/examples, and the two ways to run one of its workflows."""
+
+    folder: Path
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.flow.md"
+
+    async def run(self, name: str, *, config: dict[str, Any] | None = None,
+                  secrets: dict[str, str] | None = None, **options: Any) -> Outcome:
+        """Runs the example in this process on the local backend (no terminal), no log written."""
+        loaded = load_workflow(self.path(name))
+        assert not loaded.diagnostics, [d.render() for d in loaded.diagnostics]
+        options.setdefault("workdir", self.folder)
+        options.setdefault("state_dir", self.folder / ".state")
+        options.setdefault("write_log", False)
+        options.setdefault("env", {"FLOWSCRIPT_AI_BASE_URL": f"{DEFAULT_BASE}/v1"})  # never the real environment
+        engine = Engine(loaded.plan, LocalBackend(interactive=False), RunOptions(**options))
+        state = engine.new_state(resolve_config(loaded.workflow.meta, config or {}))
+        try:
+            await engine.run(state, secrets or {})
+        except RunFailed as failure:
+            return Outcome(state, failure, self.folder)
+        return Outcome(state, None, self.folder)
+
+    def cli(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """`flowscript run --local NAME.flow.md ARGS...` in the copy's folder, with no terminal."""
+        exe = Path(sys.executable).with_name("flowscript")
+        command = [str(exe)] if exe.exists() else [sys.executable, "-m", "flowscript"]
+        inherited = {k: v for k, v in os.environ.items()
+                     if k.upper() not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "FLOWSCRIPT_AI_BASE_URL")}
+        return subprocess.run([*command, "run", "--local", f"{name}.flow.md", *args], cwd=self.folder,
+                              env={**inherited, "NO_PROXY": "127.0.0.1", **(env or {})}, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Examples:
+    folder = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns("out", ".flowscript-state", ".state"))
+    return Examples(folder)
