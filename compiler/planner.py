@@ -39,7 +39,8 @@ class Plan:
 
     @property
     def total_nodes(self) -> int:
-        return sum(len(w.node_ids) for w in self.waves)
+        """Top-level nodes, fallback-only ones included (they are in no wave)."""
+        return len(self.workflow.nodes)
 
     def to_json(self) -> dict[str, Any]:
         return {

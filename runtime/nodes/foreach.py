@@ -20,9 +20,7 @@ from flowscript.runtime.signals import BreakSignal
 
 
 def as_items(collection: Any) -> list[Any]:
-    """A list as is; null as no items; any other value as a one-item list."""
-    if collection is None:
-        return []
+    """A list as is; any other value, null included, as a one-item list (FLOWSCRIPT.md 5.5)."""
     return collection if isinstance(collection, list) else [collection]
 
 

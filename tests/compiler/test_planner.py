@@ -101,6 +101,7 @@ def test_fallback_targets_are_not_scheduled_and_their_reads_move_to_the_user(wri
     assert plan.fallback_only == {"cache"}
     assert [list(w.node_ids) for w in plan.waves] == [["seed"], ["live"]]
     assert plan.dependencies["live"] == {"seed"}
+    assert plan.total_nodes == 3 and plan.to_json()["fallbackOnly"] == ["cache"]  # top-level count (spec 3)
 
 
 def test_a_fallback_target_that_is_also_read_is_scheduled(write_flow):

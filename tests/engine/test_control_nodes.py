@@ -143,6 +143,16 @@ async def test_foreach_failure_fails_the_node(write_flow, run):
     assert outcome.result("each[0].read").status == "success"
 
 
+async def test_foreach_treats_any_non_list_even_null_as_one_item(write_flow, run):
+    path = write_flow(
+        '<foreach id="nothing" collection="null">' + tpl("n", "[{{item}}]") + "</foreach>"
+        + '<foreach id="one" collection="{a: 1}">' + tpl("o", "{{item.a}}") + "</foreach>"
+        + '<foreach id="none" collection="[]">' + tpl("z", "never") + "</foreach>")
+    outcome = await run(path)
+    assert outcome.output("nothing") == ["[]"] and outcome.output("one") == ["1"] and outcome.output("none") == []
+    assert outcome.result("nothing[0].n").status == "success"
+
+
 async def test_parallel_branches_merge_in_every_mode(write_flow, run):
     path = write_flow(f"""
 <transform id="src" type="map" expression="{{v: 5}}"/>
