@@ -56,3 +56,12 @@ class Backend(Protocol):
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
         ...
+
+    def iteration_chunk_size(self, items: int) -> int | None:
+        """How many foreach iterations to group into one unit of work (None: no grouping).
+        A Prefect server copes badly with thousands of task runs per flow run."""
+        ...
+
+    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[Any]]) -> Any:
+        """Runs a group of iterations as one unit (for Prefect: one task run)."""
+        ...

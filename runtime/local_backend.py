@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -34,6 +35,12 @@ class LocalBackend:
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
         return await ask_in_terminal(request, interactive=self.interactive)
+
+    def iteration_chunk_size(self, items: int) -> int | None:
+        return None
+
+    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[Any]]) -> Any:
+        return await run()
 
 
 def _full_jitter(settings: RetrySettings):

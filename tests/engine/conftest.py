@@ -44,11 +44,11 @@ class Outcome:
 
 
 async def run_flow(path: Path, *, config: dict[str, Any] | None = None, input: Any = None,
-                   secrets: dict[str, str] | None = None, **options: Any) -> Outcome:
+                   secrets: dict[str, str] | None = None, backend: Any = None, **options: Any) -> Outcome:
     loaded = load_workflow(path)
     options.setdefault("workdir", path.parent)
     options.setdefault("state_dir", path.parent / ".state")
-    engine = Engine(loaded.plan, LocalBackend(interactive=False), RunOptions(**options))
+    engine = Engine(loaded.plan, backend or LocalBackend(interactive=False), RunOptions(**options))
     state = engine.new_state(resolve_config(loaded.workflow.meta, config or {}), input=input)
     try:
         await engine.run(state, secrets or {})

@@ -7,6 +7,8 @@ import asyncio
 import httpx
 import respx
 
+from flowscript.runtime.local_backend import LocalBackend
+
 
 def tpl(node_id: str, template: str, input: str | None = None) -> str:
     attr = f' input="{input}"' if input else ""
@@ -151,6 +153,37 @@ async def test_foreach_treats_any_non_list_even_null_as_one_item(write_flow, run
     outcome = await run(path)
     assert outcome.output("nothing") == ["[]"] and outcome.output("one") == ["1"] and outcome.output("none") == []
     assert outcome.result("nothing[0].n").status == "success"
+
+
+class ChunkingBackend(LocalBackend):
+    """Groups foreach iterations by 3, as the Prefect backend does above its threshold."""
+
+    def __init__(self) -> None:
+        super().__init__(interactive=False)
+        self.chunks: list[str] = []
+
+    def iteration_chunk_size(self, items: int) -> int | None:
+        return 3
+
+    async def run_chunk(self, node_id, key, run):
+        self.chunks.append(key)
+        return await run()
+
+
+async def test_chunked_iterations_give_the_same_outputs_and_a_break_stops_later_chunks(write_flow, run):
+    path = write_flow(
+        '<foreach id="all" collection="range(0, 8)" concurrency="2">' + tpl("sq", "{{item * item}}") + "</foreach>"
+        + '<foreach id="upto" collection="range(0, 8)">'
+        + '<if id="stop" condition="item == 4"><then><break/></then></if>' + tpl("v", "{{item}}") + "</foreach>")
+    backend = ChunkingBackend()
+    outcome = await run(path, backend=backend)
+    assert outcome.status == "completed"
+    assert outcome.output("all") == [str(i * i) for i in range(8)]
+    assert outcome.output("upto") == ["0", "1", "2", "3"]
+    assert [c for c in backend.chunks if c.startswith("all")] == ["all[0-2]", "all[3-5]", "all[6-7]"]
+    assert [c for c in backend.chunks if c.startswith("upto")] == ["upto[0-2]", "upto[3-5]"]
+    assert outcome.result("all").meta == {"items": 8, "iterations": 8, "chunkSize": 3}
+    assert outcome.result("all[7].sq").output == "49"
 
 
 async def test_parallel_branches_merge_in_every_mode(write_flow, run):
