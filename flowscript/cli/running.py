@@ -15,7 +15,7 @@ from flowscript.cli.app import EXIT_FAILED, EXIT_OK, app, reports_errors
 from flowscript.cli.inspect import FORMAT, Format, render_plan
 from flowscript.compiler.run_config import parse_assignments
 from flowscript.runtime.errors import ValidationError
-from flowscript.runtime.persistence import DEFAULT_STATE_DIR
+from flowscript.runtime.persistence import DEFAULT_STATE_DIR, state_path
 from flowscript.runtime.retry import RetrySettings
 from flowscript.runtime.secrets import Redactor
 from flowscript.runtime.signals import RunFailed
@@ -29,7 +29,7 @@ RETRIES = typer.Option(None, "--retries", min=0, help="Default retry count for n
 NO_RETRY = typer.Option(False, "--no-retry", help="Run every node once, ignoring retry policies.")
 STATE_DIR = typer.Option(Path(DEFAULT_STATE_DIR), "--state-dir", help="Where state files go.")
 NO_LOG = typer.Option(False, "--no-log", help="Do not write the execution log into the .flow.md file.")
-LOCAL = typer.Option(False, "--local", help="Run with the Prefect-less engine in this process.")
+LOCAL = typer.Option(False, "--local", help="Run with the Prefect-less engine (no Prefect import, no server).")
 
 
 def _options(max_concurrency: int, timeout: float | None, retries: int | None, no_retry: bool,
@@ -60,12 +60,6 @@ def _parse_input(text: str | None) -> Any:
                               hint="quote it for the shell: --input '{\"a\": 1}'") from None
 
 
-def _require_local(local: bool) -> None:
-    if not local:
-        raise ValidationError("running through Prefect is not available in this build",
-                              code="RUN_BACKEND_UNAVAILABLE", hint="run with --local")
-
-
 @app.command()
 @reports_errors
 def run(
@@ -93,15 +87,39 @@ def run(
         typer.echo(json.dumps(prepared.loaded.plan.to_json(), indent=2) if format is Format.json
                    else render_plan(prepared.loaded.plan))
         return
-    _require_local(local)
+    options = _options(max_concurrency, timeout, retries, no_retry, state_dir, no_log, Path.cwd())
+    redactor = Redactor(prepared.secrets.values())
+    plan, run_input = prepared.loaded.plan, _parse_input(input)
+    if local:
+        state, failure = _run_locally(plan, prepared, options, run_id=run_id, run_input=run_input)
+    else:
+        if run_id is not None:
+            raise ValidationError("--run-id works only with --local", code="VALID_INVALID_FIELD_TYPE",
+                                  hint="a run through Prefect takes its flow run's id")
+        state, failure = _run_on_prefect(plan, prepared.config, run_input, options)
+    _finish(state, failure, format, options, redactor)
+
+
+def _run_locally(plan: Any, prepared: Any, options: Any, *, run_id: str | None, run_input: Any,
+                 resume: RunState | None = None) -> tuple[RunState, RunFailed | None]:
     from flowscript.runtime.engine import Engine
     from flowscript.runtime.local_backend import LocalBackend
 
-    options = _options(max_concurrency, timeout, retries, no_retry, state_dir, no_log, Path.cwd())
-    engine = Engine(prepared.loaded.plan, LocalBackend(), options)
-    state = engine.new_state(prepared.config, run_id=run_id, input=_parse_input(input))
-    failure = asyncio.run(_outcome(engine.run(state, prepared.secrets)))
-    _finish(engine, state, failure, format, options, Redactor(prepared.secrets.values()))
+    engine = Engine(plan, LocalBackend(), options)
+    if resume is not None:
+        return resume, asyncio.run(_outcome(engine.resume(resume, prepared.secrets)))
+    state = engine.new_state(prepared.config, run_id=run_id, input=run_input)
+    return state, asyncio.run(_outcome(engine.run(state, prepared.secrets)))
+
+
+def _run_on_prefect(plan: Any, config: dict[str, Any], run_input: Any, options: Any,
+                    resume: RunState | None = None) -> tuple[RunState, RunFailed | None]:
+    """One flow run (secrets are read again, inside it, from the same environment)."""
+    from flowscript.prefect_backend.launcher import run_through_prefect
+
+    launch = asyncio.run(run_through_prefect(plan, config, run_input, options, resume=resume))
+    assert launch.state is not None
+    return launch.state, launch.failure
 
 
 @app.command()
@@ -119,13 +137,10 @@ def resume(
     local: bool = LOCAL,
 ) -> None:
     """Resume a failed, cancelled or orphaned run: re-run what did not succeed, from the failed wave on."""
-    from flowscript.runtime.engine import Engine
     from flowscript.runtime.launch import check_resumable, prepare_run, workflow_path_of
-    from flowscript.runtime.local_backend import LocalBackend
     from flowscript.runtime.persistence import load_state
 
     state = load_state(state_file)
-    _require_local(local or state.backend == "local")  # a run resumes on the backend it started on
     prepared = prepare_run(workflow_path_of(state), parse_assignments(config), env=os.environ,
                            base_config=state.config)
     check_resumable(state, prepared.loaded.workflow.source_sha256, force=force)
@@ -133,9 +148,13 @@ def resume(
     state_dir = state_file.resolve().parent.parent
     workdir = Path(state.workdir) if state.workdir else Path.cwd()
     options = _options(max_concurrency, timeout, retries, no_retry, state_dir, no_log, workdir)
-    engine = Engine(prepared.loaded.plan, LocalBackend(), options)
-    failure = asyncio.run(_outcome(engine.resume(state, prepared.secrets)))
-    _finish(engine, state, failure, format, options, Redactor(prepared.secrets.values()))
+    redactor = Redactor(prepared.secrets.values())
+    plan = prepared.loaded.plan
+    if local or state.backend == "local":  # a run resumes on the backend it started on, unless --local
+        outcome = _run_locally(plan, prepared, options, run_id=None, run_input=state.input, resume=state)
+    else:
+        outcome = _run_on_prefect(plan, state.config, state.input, options, resume=state)
+    _finish(*outcome, format, options, redactor)
 
 
 async def _outcome(run: Any) -> RunFailed | None:
@@ -146,8 +165,7 @@ async def _outcome(run: Any) -> RunFailed | None:
     return None
 
 
-def _finish(engine: Any, state: RunState, failure: RunFailed | None, format: Format, options: Any,
-            redactor: Redactor) -> None:
+def _finish(state: RunState, failure: RunFailed | None, format: Format, options: Any, redactor: Redactor) -> None:
     """Prints the summary (secret values redacted, like everything else we write) and exits."""
     from flowscript.runtime.markdown_log import is_iteration_key, run_duration_s
 
@@ -157,7 +175,7 @@ def _finish(engine: Any, state: RunState, failure: RunFailed | None, format: For
     for warning in options.log_warnings:
         print(f"warning: {redactor.text(str(warning))}", file=sys.stderr)
     run_error = redactor.text(failure.message) if failure else None
-    state_file = engine.state_file(state)
+    state_file = state_path(options.state_dir, state.workflow_id, state.run_id) if options.state_dir else None
     if format is Format.json:
         typer.echo(json.dumps({
             "runId": state.run_id, "workflow": state.workflow_id, "status": state.status,

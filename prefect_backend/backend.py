@@ -1,0 +1,107 @@
+"""PrefectBackend: how the engine's node executions become Prefect task runs.
+
+Every node execution (nested ones too) is a task run named after the node, its run name
+the result key (`each[3].fmt`) and tagged with the node kind. Retries are Prefect task
+retries (see retries.py), the attempt timeout is `timeout_seconds`, and a fallback runs as
+a task run of its own without retries. Above `chunk_threshold` items a foreach runs its
+iterations in chunk task runs instead, their node executions inline, so a flow run never
+holds thousands of task runs.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from flowscript.prefect_backend.results import RedactedJSONSerializer, result_key
+from flowscript.prefect_backend.retries import as_node_error, retry_condition
+from flowscript.runtime.approval import ask_in_terminal
+from flowscript.runtime.backend import ApprovalDecision, ApprovalRequest, NodeTask
+from flowscript.runtime.executor import WithMeta
+from flowscript.runtime.local_backend import LocalBackend
+from flowscript.runtime.signals import BreakSignal
+
+DEFAULT_CHUNK_THRESHOLD = 100
+_INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("flowscript_inline", default=False)
+
+
+@task(name="node", persist_result=False)
+async def node_task(key: str, attempt: Callable[[], Awaitable[Any]]) -> Any:
+    """One node execution. Returns plain JSON (output, meta, a break) so Prefect can keep it."""
+    try:
+        output = await attempt()
+    except BreakSignal as signal:
+        return {"break": True, "loop": signal.loop_id, "last": signal.last_output}
+    if isinstance(output, WithMeta):
+        return {"output": output.value, "meta": output.meta}
+    return {"output": output}
+
+
+@task(name="iterations", cache_policy=NO_CACHE, persist_result=False)
+async def chunk_task(key: str, run: Callable[[], Awaitable[Any]]) -> None:
+    """A chunk of foreach iterations; their node executions run inline, not as task runs."""
+    token = _INLINE.set(True)
+    try:
+        await run()
+    finally:
+        _INLINE.reset(token)
+
+
+@dataclass
+class PrefectBackend:
+    workflow_id: str
+    run_id: str
+    secrets: list[str] = field(default_factory=list)
+    persist_results: bool = True
+    chunk_threshold: int = DEFAULT_CHUNK_THRESHOLD
+    interactive: bool | None = None
+    name: str = "prefect"
+
+    def __post_init__(self) -> None:
+        self._inline = LocalBackend(interactive=self.interactive)
+        self._serializer = RedactedJSONSerializer.with_secrets(self.secrets)
+
+    async def run_task(self, node: NodeTask) -> Any:
+        if _INLINE.get():
+            return await self._inline.run_task(node)
+        settings = node.retry
+        options: dict[str, Any] = {
+            "name": node.node_id,
+            "task_run_name": node.key,
+            "tags": {node.tag, "flowscript"},
+        }
+        if settings is not None:
+            options.update(retries=settings.max_retries, retry_condition_fn=retry_condition(settings),
+                           timeout_seconds=settings.timeout_s)
+        if self.persist_results:
+            key = result_key(self.workflow_id, self.run_id, node.key)
+            options.update(persist_result=True, result_serializer=self._serializer,
+                           cache_key_fn=lambda *_: key)
+        else:
+            options.update(cache_policy=NO_CACHE)
+        try:
+            answer = await node_task.with_options(**options)(node.key, node.attempt)
+        except Exception as error:
+            raise as_node_error(error, settings) from None
+        if answer.get("break"):
+            raise BreakSignal(answer["loop"], answer["last"])
+        return WithMeta(answer["output"], answer["meta"]) if "meta" in answer else answer["output"]
+
+    async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
+        return await ask_in_terminal(request, interactive=self.interactive)
+
+    def iteration_chunk_size(self, items: int) -> int | None:
+        if _INLINE.get() or items <= self.chunk_threshold:
+            return None
+        return self.chunk_threshold
+
+    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[Any]]) -> Any:
+        if _INLINE.get():
+            return await run()
+        return await chunk_task.with_options(name=f"{node_id} iterations", task_run_name=key,
+                                             tags={"foreach", "flowscript"})(key, run)

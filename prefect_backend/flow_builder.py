@@ -1,0 +1,107 @@
+"""Plan -> Prefect flow: flow name = workflow name, parameters = the config fields plus
+`input`, and a body that runs the engine with the Prefect backend.
+
+One flow run is one workflow run; its id is the run id. When Prefect retries a failed
+flow run, the body finds that run's state file and resumes it, so nodes that succeeded
+are not run again (and their persisted task results back this up on another machine).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass, field
+from typing import Any
+
+from prefect import Flow
+from prefect.context import FlowRunContext
+from prefect.logging import get_run_logger
+from prefect.states import Cancelled, Failed
+
+from flowscript.compiler.planner import Plan
+from flowscript.compiler.run_config import resolve_config
+from flowscript.compiler.sites import used_secrets
+from flowscript.prefect_backend.artifacts import publish_log
+from flowscript.prefect_backend.backend import DEFAULT_CHUNK_THRESHOLD, PrefectBackend
+from flowscript.prefect_backend.parameters import INPUT_PARAMETER, flow_docstring, flow_signature
+from flowscript.runtime.engine import Engine, RunOptions
+from flowscript.runtime.errors import FlowScriptError
+from flowscript.runtime.persistence import load_state, state_path
+from flowscript.runtime.secrets import Redactor, read_secrets
+from flowscript.runtime.signals import RunFailed
+from flowscript.runtime.state import RunState
+
+
+@dataclass
+class Launch:
+    """What the caller of a flow run adds (the CLI, a test): engine options, a run to resume,
+    and, once the run ends, its state and failure. Deployment runs use the defaults."""
+
+    options: RunOptions = field(default_factory=RunOptions)
+    resume: RunState | None = None
+    interactive: bool | None = None
+    persist_results: bool = True
+    chunk_threshold: int = DEFAULT_CHUNK_THRESHOLD
+    state: RunState | None = None
+    failure: RunFailed | None = None
+
+
+LAUNCH: contextvars.ContextVar[Launch | None] = contextvars.ContextVar("flowscript_launch", default=None)
+
+
+def build_flow(plan: Plan) -> Flow:
+    meta = plan.workflow.meta
+
+    async def run_workflow(**parameters: Any) -> Any:
+        return await _run(plan, parameters, LAUNCH.get() or Launch())
+
+    run_workflow.__signature__ = flow_signature(meta)  # type: ignore[attr-defined]
+    run_workflow.__doc__ = flow_docstring(meta)
+    run_workflow.__name__ = run_workflow.__qualname__ = "run_workflow"
+    return Flow(run_workflow, name=meta.name, version=meta.version, description=meta.description,
+                validate_parameters=False, persist_result=False, log_prints=False)
+
+
+async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
+    flow_run_id = str(FlowRunContext.get().flow_run.id)  # type: ignore[union-attr]
+    meta = plan.workflow.meta
+    run_input = parameters.pop(INPUT_PARAMETER, None)
+    try:
+        config = resolve_config(meta, {k: v for k, v in parameters.items() if v is not None})
+        secrets = read_secrets(meta.secrets, launch.options.env,
+                               required=used_secrets(plan.workflow) & set(meta.secrets))
+    except FlowScriptError as e:
+        get_run_logger().error(e.render())
+        return Failed(message=e.render())
+    redactor = Redactor(secrets.values())
+    state = launch.resume
+    resuming = state is not None
+    run_id = state.run_id if state is not None else flow_run_id
+    backend = PrefectBackend(meta.name, run_id, list(secrets.values()), persist_results=launch.persist_results,
+                             chunk_threshold=launch.chunk_threshold, interactive=launch.interactive)
+    engine = Engine(plan, backend, launch.options)
+    if state is None:
+        state = _retried_run(launch.options, meta.name, run_id)
+        resuming = state is not None
+    if state is None:
+        state = engine.new_state(config, run_id=run_id, input=run_input)
+    launch.state = state
+    try:
+        await (engine.resume(state, secrets) if resuming else engine.run(state, secrets))
+    except RunFailed as failure:
+        launch.failure = failure
+        await publish_log(state, redactor)
+        message = redactor.text(failure.message)
+        return Cancelled(message=message) if failure.cancelled else Failed(message=message)
+    await publish_log(state, redactor)
+    return {"runId": state.run_id, "status": state.status}
+
+
+def _retried_run(options: RunOptions, workflow_id: str, run_id: str) -> RunState | None:
+    """The state of this very flow run when Prefect retries it (None on a first attempt)."""
+    if options.state_dir is None:
+        return None
+    path = state_path(options.state_dir, workflow_id, run_id)
+    if not path.exists():
+        return None
+    state = load_state(path)
+    return None if state.status == "completed" else state

@@ -1,0 +1,33 @@
+"""Task results kept by Prefect: persisted so a retried flow run reuses what succeeded, and
+redacted on the way to storage so no secret value is ever written there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.serializers import JSONSerializer
+from pydantic import Field, PrivateAttr
+
+from flowscript.runtime.secrets import Redactor
+
+
+class RedactedJSONSerializer(JSONSerializer):
+    """JSON with every secret value replaced by `***` (the redactor lives only in memory)."""
+
+    type: str = Field(default="flowscript-redacted-json", frozen=True)
+    _redactor: Redactor | None = PrivateAttr(default=None)
+
+    @classmethod
+    def with_secrets(cls, secrets: list[str]) -> RedactedJSONSerializer:
+        serializer = cls()
+        serializer._redactor = Redactor(secrets)
+        return serializer
+
+    def dumps(self, obj: Any) -> bytes:
+        return super().dumps(self._redactor.value(obj) if self._redactor else obj)
+
+
+def result_key(workflow_id: str, run_id: str, node_key: str) -> str:
+    """One cache entry per node execution of one run: a retry of the same flow run finds it,
+    another run never does."""
+    return f"flowscript/{workflow_id}/{run_id}/{node_key}"
