@@ -82,11 +82,6 @@ def test_a_missing_secret_that_is_used_stops_before_anything_runs(cli, write_flo
     assert not (tmp_path / "out").exists() and not (tmp_path / ".flowscript-state").exists()
 
 
-def test_running_without_local_says_how_while_prefect_is_not_wired(cli, write_flow):
-    result = cli("run", str(_doubling_flow(write_flow)))
-    assert result.exit_code == 2 and "--local" in result.stderr
-
-
 def test_resume_reruns_only_what_did_not_succeed(cli, write_flow, tmp_path):
     path = write_flow('<source id="one" type="http" url="http://127.0.0.1:9/one"/>'
                       '<source id="two" type="http" url="http://127.0.0.1:9/two"><on-error><retry max="0"/></on-error></source>'
