@@ -1,6 +1,7 @@
 """A real HTTP server on 127.0.0.1 that counts what it receives and what it commits.
 
-`hold(path)` makes requests to that path wait until `release()`; a released request with
+`fail_first` gives error statuses a path answers before its real answer; `delays` makes a
+path answer late. `hold(path)` makes requests to that path wait until `release()`; a released request with
 `drop=True` is abandoned without an answer and without its side effect (as a server does
 when its client went away before the work was committed).
 """
@@ -9,17 +10,24 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
 class CountingServer:
-    def __init__(self, answers: dict[str, Any]) -> None:
+    def __init__(self, answers: dict[str, Any], *, fail_first: dict[str, list[int]] | None = None,
+                 delays: dict[str, float] | None = None) -> None:
         self.answers = answers
+        self.fail_first = {path: list(statuses) for path, statuses in (fail_first or {}).items()}
+        self.delays = delays or {}
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.received: Counter[str] = Counter()
         self.committed: Counter[str] = Counter()
         self.bodies: dict[str, list[Any]] = {}
+        self.headers: dict[str, list[dict[str, str]]] = {}
         self._held: set[str] = set()
         self._release = threading.Event()
         self._drop = False
@@ -67,14 +75,30 @@ class CountingServer:
                 body = self.rfile.read(length) if length else b""
                 with server.arrived:
                     server.received[path] += 1
+                    server.headers.setdefault(path, []).append(dict(self.headers))
                     server.arrived.notify_all()
+                with server.arrived:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._answer(path, body)
+                finally:
+                    with server.arrived:
+                        server.in_flight -= 1
+
+            def _answer(self, path: str, body: bytes) -> None:
+                if path in server.delays:
+                    time.sleep(server.delays[path])
                 if path in server._held:
                     server._release.wait(30)
                     if server._drop:
                         self.close_connection = True
                         return
-                if path not in server.answers:
-                    self.send_error(404)
+                with server.arrived:
+                    failing = server.fail_first.get(path)
+                    status = failing.pop(0) if failing else None
+                if status is not None or path not in server.answers:
+                    self.send_error(status or 404)
                     return
                 payload = json.dumps(server.answers[path]).encode()
                 with server.arrived:
