@@ -166,9 +166,9 @@ class _Checker:
             self.add(e.code, f"{e.message} (in {site.key} of '{site.owner.id}')",
                      position_in_file(site, e.position, self.file), hint=e.hint)
             return
-        known = self.ids | ALWAYS_BOUND | site.bound
         for name, offset in compiled.name_positions:
-            if name not in known:
+            if name not in self.ids and name not in ALWAYS_BOUND and name not in site.bound:
+                known = self.ids | ALWAYS_BOUND | site.bound  # only for the hint: not a copy per site
                 self.add("EXPR_UNDEFINED_VARIABLE", f"unknown name '{name}' in {site.key} of '{site.owner.id}' "
                          "(it evaluates to null)", position_in_file(site, offset, self.file),
                          hint=_did_you_mean(name, known), warning=True)

@@ -147,7 +147,8 @@ class Engine:
                     run.events.wave_started(wave.number, wave.node_ids)
                     outcomes = await asyncio.gather(*(top_level(node_id) for node_id in wave.node_ids))
                     failures = [f for f in outcomes if f is not None]
-                    self._save(run.store, run.state)
+                    if run.store is not None:
+                        run.store.wave_finished(run.state)
                     if failures:
                         raise _wave_failure(failures)
         except TimeoutError:

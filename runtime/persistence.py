@@ -1,11 +1,14 @@
 """The state file (FLOWSCRIPT.md 5.7): atomic snapshots plus a per-node journal.
 
-A snapshot `<state-dir>/<workflowId>/<runId>.json` is written atomically after every
-wave, on failure and at the end. Between snapshots each finished node execution is
-appended to `<runId>.journal.jsonl`, so a process killed in the middle of a wave loses no
-finished node: loading replays the journal over the snapshot (a torn last line, the only
-damage a kill can do to an append, is ignored). Appends are O(1), which keeps a 1,000-item
-foreach from rewriting the whole state 1,000 times.
+A snapshot `<state-dir>/<workflowId>/<runId>.json` is written atomically at the start,
+on failure and at the end. Between snapshots each finished node execution is appended to
+`<runId>.journal.jsonl`, so a process killed in the middle of a wave loses no finished
+node: loading replays the journal over the snapshot (a torn last line, the only damage a
+kill can do to an append, is ignored). Appends are O(1), which keeps a 1,000-item foreach
+from rewriting the whole state 1,000 times. After every wave the wave is saved the same
+way: a journal line with its number, and a new snapshot only once the journal has grown
+as big as the last snapshot, so each result is rewritten a bounded number of times (a
+full snapshot per wave made a chain of 1,000 nodes quadratic).
 """
 
 from __future__ import annotations
@@ -53,20 +56,35 @@ class StateStore:
         self.journal = journal_path(path)
         self._redactor = redactor
         self._journal_handle: Any = None
+        self._snapshot_bytes = 0
+        self._journal_bytes = 0
 
     def save(self, state: RunState) -> None:
         data = self._redactor.value(state.model_dump(mode="json", by_alias=True))
-        atomic_write_bytes(self.path, (to_json(data, indent=2) + "\n").encode("utf-8"))
+        payload = (to_json(data, indent=2) + "\n").encode("utf-8")
+        atomic_write_bytes(self.path, payload)
+        self._snapshot_bytes = len(payload)
         self._truncate_journal()
+
+    def wave_finished(self, state: RunState) -> None:
+        """Saves the state after a wave: its results are in the journal already."""
+        if self._journal_bytes >= self._snapshot_bytes:
+            self.save(state)
+        else:
+            self._append(to_json({"currentWave": state.current_wave}))
 
     def record(self, key: str, result: NodeResult) -> None:
         """Appends one finished node execution to the journal (flushed, so a kill keeps it)."""
+        self._append(to_json({"key": key,
+                              "result": self._redactor.value(result.model_dump(mode="json", by_alias=True))}))
+
+    def _append(self, line: str) -> None:
         if self._journal_handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._journal_handle = open(self.journal, "a", encoding="utf-8")  # noqa: SIM115
-        line = to_json({"key": key, "result": self._redactor.value(result.model_dump(mode="json", by_alias=True))})
         self._journal_handle.write(line + "\n")
         self._journal_handle.flush()
+        self._journal_bytes += len(line) + 1
 
     def close(self) -> None:
         if self._journal_handle is not None:
@@ -75,6 +93,7 @@ class StateStore:
 
     def _truncate_journal(self) -> None:
         self.close()
+        self._journal_bytes = 0
         with contextlib.suppress(FileNotFoundError):
             self.journal.unlink()
 
@@ -93,12 +112,15 @@ def load_state(path: str | os.PathLike[str]) -> RunState:
         state = RunState.model_validate(json.loads(raw))
     except (ValueError, PydanticValidationError) as e:
         raise StateFileError(f"{path} is not a FlowScript state file: {str(e).splitlines()[0]}") from None
-    for key, result in _journal_entries(journal_path(path)):
-        state.node_results[key] = result
+    for key, entry in _journal_entries(journal_path(path)):
+        if isinstance(entry, NodeResult):
+            state.node_results[key] = entry
+        else:
+            state.current_wave = entry
     return state
 
 
-def _journal_entries(path: Path) -> list[tuple[str, NodeResult]]:
+def _journal_entries(path: Path) -> list[tuple[str, NodeResult | int]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -107,7 +129,10 @@ def _journal_entries(path: Path) -> list[tuple[str, NodeResult]]:
     for line in lines:
         try:
             item = json.loads(line)
-            entries.append((item["key"], NodeResult.model_validate(item["result"])))
+            if "currentWave" in item:  # a wave finished
+                entries.append(("", int(item["currentWave"])))
+            else:
+                entries.append((item["key"], NodeResult.model_validate(item["result"])))
         except (ValueError, KeyError, TypeError, PydanticValidationError):
             continue  # a torn line from a killed process
     return entries

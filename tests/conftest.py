@@ -1,9 +1,11 @@
-"""Shared test helpers: write a .flow.md from a body, find the repository's folders."""
+"""Shared test helpers: write a .flow.md from a body, find the repository's folders, and the
+one Prefect API of the session (for tests/prefect and tests/parity)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,3 +36,13 @@ def write_flow(tmp_path: Path) -> WriteFlow:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real Prefect API (Prefect's test harness), started once per session for every test
+    directory that asks for it; Prefect is imported only here, so local-only runs never import it."""
+    from prefect_support import prefect_harness
+
+    with prefect_harness(tmp_path_factory.mktemp("prefect-results")) as api:
+        yield api

@@ -29,7 +29,7 @@ async def test_run_without_local_is_a_flow_run_on_the_server_and_resume_goes_bac
 <source id="a" type="http" url="{server.url}/a"/>
 <source id="b" type="http" url="{server.url}/b"/>
 <transform id="sum" type="template"><template>{{{{a.output.n + b.output.n}}}}</template></transform>
-<sink id="save" type="file" input="sum" path="out/sum.txt"/>""")
+<sink id="save" type="file" input="sum" path="out/sum.txt"/>""", name="cli-resume")
         first = _cli(path.parent, prefect_api.env(), "run", path.name, "--format", "json")
         assert first.returncode == 1, first.stdout + first.stderr
         summary = json.loads(first.stdout)
