@@ -17,6 +17,7 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.asyncio import concurrency
 
 from flowscript.prefect_backend.results import RedactedJSONSerializer, result_key
 from flowscript.prefect_backend.retries import as_node_error, retry_condition
@@ -60,6 +61,7 @@ class PrefectBackend:
     persist_results: bool = True
     chunk_threshold: int = DEFAULT_CHUNK_THRESHOLD
     interactive: bool | None = None
+    shared_limit: str | None = None  # a global concurrency limit every data-node execution takes a slot of
     name: str = "prefect"
 
     def __post_init__(self) -> None:
@@ -67,6 +69,12 @@ class PrefectBackend:
         self._serializer = RedactedJSONSerializer.with_secrets(self.secrets)
 
     async def run_task(self, node: NodeTask) -> Any:
+        if self.shared_limit is not None and ":" in node.tag:  # a data node: `source:http`...
+            async with concurrency(self.shared_limit, occupy=1):
+                return await self._run_task(node)
+        return await self._run_task(node)
+
+    async def _run_task(self, node: NodeTask) -> Any:
         if _INLINE.get():
             return await self._inline.run_task(node)
         settings = node.retry

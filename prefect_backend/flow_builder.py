@@ -22,6 +22,7 @@ from flowscript.compiler.run_config import resolve_config
 from flowscript.compiler.sites import used_secrets
 from flowscript.prefect_backend.artifacts import publish_log
 from flowscript.prefect_backend.backend import DEFAULT_CHUNK_THRESHOLD, PrefectBackend
+from flowscript.prefect_backend.concurrency import shared_limit
 from flowscript.prefect_backend.parameters import INPUT_PARAMETER, flow_docstring, flow_signature
 from flowscript.runtime.engine import Engine, RunOptions
 from flowscript.runtime.errors import FlowScriptError
@@ -77,7 +78,8 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
     resuming = state is not None
     run_id = state.run_id if state is not None else flow_run_id
     backend = PrefectBackend(meta.name, run_id, list(secrets.values()), persist_results=launch.persist_results,
-                             chunk_threshold=launch.chunk_threshold, interactive=launch.interactive)
+                             chunk_threshold=launch.chunk_threshold, interactive=launch.interactive,
+                             shared_limit=await shared_limit(meta.name))
     engine = Engine(plan, backend, launch.options)
     if state is None:
         state = _retried_run(launch.options, meta.name, run_id)

@@ -196,3 +196,15 @@ async def test_no_secret_reaches_prefect_results_parameters_logs_or_artifacts(wr
     kept += [p.read_text() for p in (path.parent / ".state").rglob("*") if p.is_file()]
     assert artifacts and logs and any("***" in text for text in kept)
     assert [text for text in kept if canary in text] == []
+
+
+async def test_a_global_concurrency_limit_named_after_the_workflow_caps_every_run(write_flow, run_prefect, client):
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+    await client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name="flowscript-capped", limit=2))
+    with CountingServer({"/work": 1}, delays={"/work": 0.3}) as server:
+        paths = [write_flow("".join(f'<source id="n{i}" type="http" url="{server.url}/work"/>' for i in range(3)),
+                            name="capped", filename=f"capped-{run}.flow.md") for run in range(2)]
+        outcomes = await asyncio.gather(*(run_prefect(p, max_concurrency=10) for p in paths))
+        assert [o.status for o in outcomes] == ["completed", "completed"]
+        assert server.received["/work"] == 6 and server.max_in_flight == 2  # two runs, one cap of 2
