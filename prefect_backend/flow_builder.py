@@ -9,6 +9,8 @@ are not run again (and their persisted task results back this up on another mach
 from __future__ import annotations
 
 import contextvars
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +27,7 @@ from flowscript.prefect_backend.backend import DEFAULT_CHUNK_THRESHOLD, PrefectB
 from flowscript.prefect_backend.concurrency import shared_limit
 from flowscript.prefect_backend.parameters import INPUT_PARAMETER, flow_docstring, flow_signature
 from flowscript.runtime.engine import Engine, RunOptions
-from flowscript.runtime.errors import FlowScriptError
+from flowscript.runtime.errors import FlowScriptError, ValidationError
 from flowscript.runtime.persistence import load_state, state_path
 from flowscript.runtime.secrets import Redactor, read_secrets
 from flowscript.runtime.signals import RunFailed
@@ -41,9 +43,20 @@ class Launch:
     resume: RunState | None = None
     interactive: bool | None = None
     persist_results: bool = True
-    chunk_threshold: int = DEFAULT_CHUNK_THRESHOLD
+    chunk_threshold: int = field(default_factory=lambda: chunk_threshold_from(os.environ))
     state: RunState | None = None
     failure: RunFailed | None = None
+
+
+def chunk_threshold_from(env: Mapping[str, str]) -> int:
+    """FLOWSCRIPT_FOREACH_CHUNK: foreach iterations per chunk task run above that many items."""
+    text = env.get("FLOWSCRIPT_FOREACH_CHUNK", "").strip()
+    if not text:
+        return DEFAULT_CHUNK_THRESHOLD
+    if not text.isdigit() or int(text) < 1:
+        raise ValidationError(f"FLOWSCRIPT_FOREACH_CHUNK must be a whole number >= 1, got {text!r}",
+                              code="VALID_INVALID_FIELD_TYPE", hint="unset it for the default of 100")
+    return int(text)
 
 
 LAUNCH: contextvars.ContextVar[Launch | None] = contextvars.ContextVar("flowscript_launch", default=None)

@@ -208,3 +208,14 @@ async def test_a_global_concurrency_limit_named_after_the_workflow_caps_every_ru
         outcomes = await asyncio.gather(*(run_prefect(p, max_concurrency=10) for p in paths))
         assert [o.status for o in outcomes] == ["completed", "completed"]
         assert server.received["/work"] == 6 and server.max_in_flight == 2  # two runs, one cap of 2
+
+
+def test_the_chunk_size_comes_from_the_environment():
+    import pytest
+
+    from flowscript.prefect_backend.flow_builder import chunk_threshold_from
+    from flowscript.runtime.errors import ValidationError
+
+    assert chunk_threshold_from({}) == 100 and chunk_threshold_from({"FLOWSCRIPT_FOREACH_CHUNK": "25"}) == 25
+    with pytest.raises(ValidationError, match="FLOWSCRIPT_FOREACH_CHUNK"):
+        chunk_threshold_from({"FLOWSCRIPT_FOREACH_CHUNK": "0"})
