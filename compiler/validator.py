@@ -23,6 +23,7 @@ from flowscript.compiler.ast import (
 )
 from flowscript.compiler.diagnostics import Diagnostic
 from flowscript.compiler.planner import Plan, build_plan
+from flowscript.compiler.schedules import schedule_of
 from flowscript.compiler.sites import ALWAYS_BOUND, Site, iter_sites, position_in_file, secret_references
 from flowscript.runtime.errors import ExpressionError, SourceLocation, ValidationError
 from flowscript.runtime.expressions import compile_expression, compile_template
@@ -53,6 +54,10 @@ def check_workflow(workflow: Workflow) -> tuple[list[Diagnostic], Plan | None]:
     plan: Plan | None = None
     try:
         plan = build_plan(workflow)
+    except ValidationError as e:
+        checker.add(e.code, e.message, e.location, hint=e.hint)
+    try:
+        schedule_of(workflow)
     except ValidationError as e:
         checker.add(e.code, e.message, e.location, hint=e.hint)
     return sorted(checker.found, key=_position), plan
