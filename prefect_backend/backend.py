@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.asyncio import concurrency
 
+from flowscript.prefect_backend.approvals import ask_in_prefect
 from flowscript.prefect_backend.results import RedactedJSONSerializer, result_key
 from flowscript.prefect_backend.retries import as_node_error, retry_condition
 from flowscript.runtime.approval import ask_in_terminal
@@ -61,6 +62,7 @@ class PrefectBackend:
     persist_results: bool = True
     chunk_threshold: int = DEFAULT_CHUNK_THRESHOLD
     interactive: bool | None = None
+    approvals: Literal["terminal", "prefect"] = "terminal"  # deployed runs ask in the Prefect UI
     shared_limit: str | None = None  # a global concurrency limit every data-node execution takes a slot of
     name: str = "prefect"
 
@@ -101,6 +103,8 @@ class PrefectBackend:
         return WithMeta(answer["output"], answer["meta"]) if "meta" in answer else answer["output"]
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
+        if self.approvals == "prefect":
+            return await ask_in_prefect(request)
         return await ask_in_terminal(request, interactive=self.interactive)
 
     def iteration_chunk_size(self, items: int) -> int | None:

@@ -12,7 +12,8 @@ import contextvars
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from prefect import Flow
 from prefect.context import FlowRunContext
@@ -26,9 +27,10 @@ from flowscript.prefect_backend.artifacts import publish_log
 from flowscript.prefect_backend.backend import DEFAULT_CHUNK_THRESHOLD, PrefectBackend
 from flowscript.prefect_backend.concurrency import shared_limit
 from flowscript.prefect_backend.parameters import INPUT_PARAMETER, flow_docstring, flow_signature
+from flowscript.prefect_backend.secrets import from_secret_blocks
 from flowscript.runtime.engine import Engine, RunOptions
 from flowscript.runtime.errors import FlowScriptError, ValidationError
-from flowscript.runtime.persistence import load_state, state_path
+from flowscript.runtime.persistence import DEFAULT_STATE_DIR, load_state, state_path
 from flowscript.runtime.secrets import Redactor, read_secrets
 from flowscript.runtime.signals import RunFailed
 from flowscript.runtime.state import RunState
@@ -42,6 +44,7 @@ class Launch:
     options: RunOptions = field(default_factory=RunOptions)
     resume: RunState | None = None
     interactive: bool | None = None
+    approvals: Literal["terminal", "prefect"] = "prefect"  # the CLI asks on its terminal instead
     persist_results: bool = True
     chunk_threshold: int = field(default_factory=lambda: chunk_threshold_from(os.environ))
     state: RunState | None = None
@@ -66,7 +69,7 @@ def build_flow(plan: Plan) -> Flow:
     meta = plan.workflow.meta
 
     async def run_workflow(**parameters: Any) -> Any:
-        return await _run(plan, parameters, LAUNCH.get() or Launch())
+        return await _run(plan, parameters, LAUNCH.get() or deployed_launch(plan))
 
     run_workflow.__signature__ = flow_signature(meta)  # type: ignore[attr-defined]
     run_workflow.__doc__ = flow_docstring(meta)
@@ -81,7 +84,8 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
     run_input = parameters.pop(INPUT_PARAMETER, None)
     try:
         config = resolve_config(meta, {k: v for k, v in parameters.items() if v is not None})
-        secrets = read_secrets(meta.secrets, launch.options.env,
+        blocks = await from_secret_blocks(meta.secrets, launch.options.env)
+        secrets = read_secrets(meta.secrets, launch.options.env, blocks,
                                required=used_secrets(plan.workflow) & set(meta.secrets))
     except FlowScriptError as e:
         get_run_logger().error(e.render())
@@ -92,6 +96,7 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
     run_id = state.run_id if state is not None else flow_run_id
     backend = PrefectBackend(meta.name, run_id, list(secrets.values()), persist_results=launch.persist_results,
                              chunk_threshold=launch.chunk_threshold, interactive=launch.interactive,
+                             approvals=launch.approvals,
                              shared_limit=await shared_limit(meta.name))
     engine = Engine(plan, backend, launch.options)
     if state is None:
@@ -109,6 +114,15 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
         return Cancelled(message=message) if failure.cancelled else Failed(message=message)
     await publish_log(state, redactor)
     return {"runId": state.run_id, "status": state.status}
+
+
+def deployed_launch(plan: Plan) -> Launch:
+    """A run started by Prefect (a deployment, a schedule, the UI): it works in the workflow
+    file's folder (relative paths in the workflow are relative to it) and keeps its state
+    files there, unless FLOWSCRIPT_STATE_DIR says where."""
+    folder = Path(plan.workflow.path).resolve().parent if plan.workflow.path else Path.cwd()
+    state_dir = os.environ.get("FLOWSCRIPT_STATE_DIR") or folder / DEFAULT_STATE_DIR
+    return Launch(options=RunOptions(workdir=folder, state_dir=Path(state_dir)))
 
 
 def _retried_run(options: RunOptions, workflow_id: str, run_id: str) -> RunState | None:

@@ -29,7 +29,8 @@ async def run_through_prefect(plan: Plan, config: dict[str, Any], run_input: Any
     failure. Raises PrefectRunError when the flow run ended before the engine could start."""
     if not verbose:
         quiet_console()
-    launch = Launch(options=options, resume=resume, interactive=interactive, persist_results=persist_results)
+    launch = Launch(options=options, resume=resume, interactive=interactive, approvals="terminal",
+                    persist_results=persist_results)
     token = LAUNCH.set(launch)
     try:
         final = await build_flow(plan)(**config, input=run_input, return_state=True)

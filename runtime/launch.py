@@ -29,12 +29,15 @@ class PreparedRun:
 
 
 def prepare_run(path: str | os.PathLike[str], config_values: Mapping[str, Any], *, env: Mapping[str, str],
-                from_text: bool = True, base_config: Mapping[str, Any] | None = None) -> PreparedRun:
-    """Raises the project's errors (exit 2) before anything runs."""
+                from_text: bool = True, base_config: Mapping[str, Any] | None = None,
+                require_secrets: bool = True) -> PreparedRun:
+    """Raises the project's errors (exit 2) before anything runs. `require_secrets=False` leaves
+    missing secrets to the backend (Prefect may find them in Secret blocks)."""
     loaded = load_workflow(path)
     meta = loaded.workflow.meta
     config = resolve_config(meta, config_values, from_text=from_text, base=base_config)
-    secrets = read_secrets(meta.secrets, env, required=used_secrets(loaded.workflow) & set(meta.secrets))
+    required = used_secrets(loaded.workflow) & set(meta.secrets) if require_secrets else set()
+    secrets = read_secrets(meta.secrets, env, required=required)
     return PreparedRun(loaded, config, secrets)
 
 

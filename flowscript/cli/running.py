@@ -80,7 +80,7 @@ def run(
     """Run a workflow. Exit 0 completed, 1 failed or cancelled, 2 invalid."""
     from flowscript.runtime.launch import prepare_run
 
-    prepared = prepare_run(file, parse_assignments(config), env=os.environ)
+    prepared = prepare_run(file, parse_assignments(config), env=os.environ, require_secrets=local)
     for d in prepared.loaded.diagnostics:
         print(d.render(), file=sys.stderr)
     if dry_run:
@@ -142,7 +142,7 @@ def resume(
 
     state = load_state(state_file)
     prepared = prepare_run(workflow_path_of(state), parse_assignments(config), env=os.environ,
-                           base_config=state.config)
+                           base_config=state.config, require_secrets=local or state.backend == "local")
     check_resumable(state, prepared.loaded.workflow.source_sha256, force=force)
     state.config = prepared.config
     state_dir = state_file.resolve().parent.parent
