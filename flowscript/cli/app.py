@@ -65,6 +65,6 @@ def reports_errors(func: F) -> F:
 
 
 def main() -> None:
-    from flowscript.cli import inspect, running  # noqa: F401  (they register their commands)
+    from flowscript.cli import deploying, inspect, running  # noqa: F401  (they register their commands)
 
     app()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flowscript.cli import inspect, running  # noqa: F401  (they register their commands)
+from flowscript.cli import deploying, inspect, running  # noqa: F401  (they register their commands)
 from flowscript.cli.app import app
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
