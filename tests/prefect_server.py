@@ -1,0 +1,57 @@
+"""A real `prefect server start` on 127.0.0.1 for the deployment tests: started in a
+temporary PREFECT_HOME, waited for, stopped at the end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def prefect_server(home: Path, *, startup_timeout: float = 90) -> Iterator[str]:
+    """Yields the API URL (`http://127.0.0.1:PORT/api`)."""
+    port = free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_API_URL": "", "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1",
+           "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false"}
+    log = open(home / "server.log", "w")  # noqa: SIM115  (closed below)
+    process = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host",
+                                "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"prefect server exited: {(home / 'server.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("prefect server did not start in time")
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
