@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: example test lint bench clean
+.PHONY: example test browser lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,15 @@ example: $(STAMP)
 	@echo "--- the execution log, now at the end of build/example/order-report.flow.md:"
 	@sed -n '/^## Execution Log/,$$p' build/example/order-report.flow.md
 
-test: $(STAMP)
+# The browser test (tests/deploy/test_ui_screenshots.py) drives Debian's chromium with Playwright;
+# installed from the distribution's packages when missing (never `playwright install`).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || ! command -v apt-get >/dev/null || \
+	  ($(SUDO) apt-get update -qq && \
+	   $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

@@ -26,14 +26,15 @@ def free_port() -> int:
 def prefect_server(home: Path, *, startup_timeout: float = 90) -> Iterator[str]:
     """Yields the API URL (`http://127.0.0.1:PORT/api`)."""
     port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_UI_API_URL": url,  # else the UI calls port 4200
            "PREFECT_API_URL": "", "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1",
            "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false"}
     log = open(home / "server.log", "w")  # noqa: SIM115  (closed below)
     process = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host",
                                 "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
-    url = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + startup_timeout
         while True:
