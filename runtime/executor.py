@@ -8,8 +8,9 @@ nested or not, goes through `run_node` and therefore through the backend.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,7 @@ class RunContext:
     running: dict[str, str] = field(default_factory=dict)  # result key -> node id, while it runs
     cut_off: list[str] = field(default_factory=list)  # result keys cancelled before they finished
     retries_enabled: bool = True
+    starts: Iterator[int] = field(default_factory=itertools.count)  # start order of node executions
 
     @property
     def node_ids(self) -> frozenset[str]:
@@ -131,7 +133,7 @@ class Executor:
             key = frame.key(node.id)
             if key not in self.run.state.node_results:
                 self.record(frame, node.id, key, NodeResult(status="skipped", started_at=now_iso(),
-                                                             completed_at=now_iso()))
+                                                             completed_at=now_iso()).started(next(self.run.starts)))
 
     # ---------------------------------------------------------------- one node
     async def run_node(self, node: AnyNode, frame: Frame, input: Any) -> Any:
@@ -149,7 +151,7 @@ class Executor:
             attempts += 1
             return await handler(self, node, frame, input)
 
-        started_at, t0 = now_iso(), time.perf_counter()
+        started_at, t0, order = now_iso(), time.perf_counter(), next(self.run.starts)
         self.run.running[key] = node.id
         self.run.events.node_started(key, node)
         task = NodeTask(node.id, key, node_kind(node), attempt, self._retry_settings(node))
@@ -173,7 +175,8 @@ class Executor:
             self.run.cut_off.append(key)
             self.record(frame, node.id, key, NodeResult(
                 status="failed", error=ErrorInfo(name="Cancelled", message="did not finish: the run was stopped"),
-                duration=_ms_since(t0), started_at=started_at, completed_at=now_iso(), attempts=attempts))
+                duration=_ms_since(t0), started_at=started_at, completed_at=now_iso(),
+                attempts=attempts).started(order))
             raise
         except Exception as error:
             failure = error if isinstance(error, NodeFailed) else None
@@ -184,7 +187,7 @@ class Executor:
             output = cause.output if isinstance(cause, CheckpointRejected) else None
             self.record(frame, node.id, key, NodeResult(
                 status="failed", output=output, error=info, duration=_ms_since(t0), started_at=started_at,
-                completed_at=now_iso(), attempts=attempts, fell_back_to=fell_back_to))
+                completed_at=now_iso(), attempts=attempts, fell_back_to=fell_back_to).started(order))
             raise NodeFailed(node.id, key, cause) from None
         finally:
             self.run.running.pop(key, None)
@@ -193,7 +196,7 @@ class Executor:
         value = output.value if isinstance(output, WithMeta) else output
         self.record(frame, node.id, key, NodeResult(
             status="success", output=value, error=primary_error, duration=_ms_since(t0), started_at=started_at,
-            completed_at=now_iso(), attempts=attempts, fell_back_to=fell_back_to, meta=meta))
+            completed_at=now_iso(), attempts=attempts, fell_back_to=fell_back_to, meta=meta).started(order))
         return value
 
     async def _run_fallback(self, node: AnyNode, fallback_id: str, frame: Frame, input: Any,

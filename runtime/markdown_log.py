@@ -2,7 +2,8 @@
 
 The log section replaces the previous one (or is appended); every byte before it is kept.
 Rows are the run's nodes (top-level and nested, not per-iteration entries: those are in
-the state file), in order of start time; secret values are redacted.
+the state file), in order of start time (nodes started in the same millisecond in the order
+they started, not the order they finished); secret values are redacted.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def is_iteration_key(key: str) -> bool:
 
 def format_log(state: RunState, redactor: Redactor) -> str:
     rows = sorted(((k, r) for k, r in state.node_results.items() if not is_iteration_key(k)),
-                  key=lambda item: item[1].started_at or "")
+                  key=lambda item: (item[1].started_at or "", item[1].start_order))
     lines = [
         "---",
         "",

@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic.alias_generators import to_camel
 
 from flowscript.runtime.errors import FlowScriptError, NodeError
@@ -70,6 +70,17 @@ class NodeResult(_Camel):
     attempts: int = 0
     fell_back_to: str | None = None  # the fallback node whose output this is
     meta: dict[str, Any] = Field(default_factory=dict)  # usage figures, bound hit, iteration counts...
+    # In memory only: when this execution started among the run's, so nodes that started in
+    # the same millisecond keep their order in the log (whatever order they finished in).
+    _start_order: int = PrivateAttr(default=-1)
+
+    def started(self, order: int) -> NodeResult:
+        self._start_order = order
+        return self
+
+    @property
+    def start_order(self) -> int:
+        return self._start_order
 
 
 class Owner(_Camel):

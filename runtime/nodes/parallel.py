@@ -90,8 +90,8 @@ def _skip_cancelled(ex: Executor, node: ParallelNode, frame: Frame) -> None:
         key = frame.key(body_node.id)
         result = ex.run.state.node_results.get(key)
         if result is None or (result.error is not None and result.error.name == "Cancelled"):
-            ex.run.state.node_results[key] = NodeResult(status="skipped", started_at=now_iso(),
-                                                        completed_at=now_iso(), meta={"cancelled": True})
+            ex.run.state.node_results[key] = NodeResult(status="skipped", started_at=now_iso(), completed_at=now_iso(),
+                                                        meta={"cancelled": True}).started(next(ex.run.starts))
             if key in ex.run.cut_off:
                 ex.run.cut_off.remove(key)
 
