@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from uuid import UUID
 
+import pytest
 from loopback import CountingServer
 
 FLOWSCRIPT = Path(sys.executable).parent / "flowscript"
@@ -53,20 +54,18 @@ def _conformance(prefect_env: dict[str, str], *args: str) -> subprocess.Complete
                           env={**os.environ, **prefect_env})
 
 
+@pytest.mark.timeout(900)
 def test_the_conformance_cases_pass_through_prefect_on_a_server(prefect_api):
     if not (CONFORMANCE / "run.py").exists():
-        import pytest
-
         pytest.skip("the shared conformance suite is not beside this checkout")
     result = _conformance(prefect_api.env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1] == "22 passed, 0 failed"
 
 
+@pytest.mark.timeout(300)
 def test_without_a_server_a_temporary_prefect_api_serves_the_run(tmp_path):
     if not (CONFORMANCE / "run.py").exists():
-        import pytest
-
         pytest.skip("the shared conformance suite is not beside this checkout")
     no_server = {"PREFECT_API_URL": "", "PREFECT_HOME": str(tmp_path / "prefect-home"),
                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
