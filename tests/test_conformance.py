@@ -12,6 +12,7 @@ FLOWSCRIPT = Path(sys.executable).parent / "flowscript"
 CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
 
 
+@pytest.mark.timeout(600)
 @pytest.mark.skipif(not (CONFORMANCE / "run.py").exists(), reason="the shared conformance suite is not beside this checkout")
 def test_conformance_suite_passes_on_the_local_backend():
     result = subprocess.run([sys.executable, str(CONFORMANCE / "run.py"), "--backend", "local",
