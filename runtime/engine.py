@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +100,7 @@ class Engine:
         state.status, state.owner, state.backend = "running", Owner.current(), self.backend.name
         scope = RunScope(state.config, secrets, state.context.global_, state.context.phase, state.context.node)
         failure: RunFailed | None = None
-        async with httpx.AsyncClient(follow_redirects=True) as http:
+        async with httpx.AsyncClient(follow_redirects=True, verify=_tls_context()) as http:
             run = RunContext(self.plan, state, self.backend, scope, options.events, http, options.workdir,
                              options.env, secrets, options.max_concurrency, options.default_retry, store, prior,
                              retries_enabled=options.retries_enabled)
@@ -145,7 +146,7 @@ class Engine:
                 for wave in self.plan.waves[first_wave:]:
                     run.state.current_wave = wave.number
                     run.events.wave_started(wave.number, wave.node_ids)
-                    outcomes = await asyncio.gather(*(top_level(node_id) for node_id in wave.node_ids))
+                    outcomes = await _gather_wave([top_level(node_id) for node_id in wave.node_ids])
                     failures = [f for f in outcomes if f is not None]
                     if run.store is not None:
                         run.store.wave_finished(run.state)
@@ -201,6 +202,32 @@ class Engine:
                 await result
         except Exception as e:  # reported, never masks the run's failure
             self.options.log_warnings.append(f"the error handler failed: {type(e).__name__}: {e}")
+
+
+_TLS_CONTEXTS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+
+
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every run of the process (per CA setting): building one loads the
+    CA bundle, 0.1-0.3 s during which a run starting beside others blocked their event loop."""
+    key = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    if key not in _TLS_CONTEXTS:
+        _TLS_CONTEXTS[key] = httpx.create_ssl_context()
+    return _TLS_CONTEXTS[key]
+
+
+async def _gather_wave(nodes: list[Awaitable[NodeFailed | None]]) -> list[NodeFailed | None]:
+    """The wave's nodes at once. An error that is not a node's failure (the state file could
+    not be written...) ends the run: the other nodes are cancelled, not left running
+    detached from a run that has already raised."""
+    tasks = [asyncio.ensure_future(node) for node in nodes]
+    try:
+        return await asyncio.gather(*tasks)
+    except Exception:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _wave_failure(failures: list[NodeFailed]) -> RunFailed:

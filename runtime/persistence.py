@@ -34,6 +34,16 @@ class StateFileError(FlowScriptError):
     default_code = "RUN_STATE_INVALID"
 
 
+WRITE_FAILED = "RUN_STATE_WRITE_FAILED"
+_WRITE_HINT = "the state folder must be writable and have free space (choose another with --state-dir)"
+
+
+def _write_error(what: str, path: Path, error: OSError) -> StateFileError:
+    """A failed state write as a user's error: the path, the reason, no traceback."""
+    reason = error.strerror or str(error) or type(error).__name__
+    return StateFileError(f"cannot write the {what} {path}: {reason}", code=WRITE_FAILED, hint=_WRITE_HINT)
+
+
 def state_path(state_dir: str | os.PathLike[str], workflow_id: str, run_id: str) -> Path:
     return Path(state_dir) / _safe(workflow_id) / f"{_safe(run_id)}.json"
 
@@ -60,9 +70,13 @@ class StateStore:
         self._journal_bytes = 0
 
     def save(self, state: RunState) -> None:
+        """Replaces the snapshot atomically; on failure the previous one (and the journal) stays."""
         data = self._redactor.value(state.model_dump(mode="json", by_alias=True))
         payload = (to_json(data, indent=2) + "\n").encode("utf-8")
-        atomic_write_bytes(self.path, payload)
+        try:
+            atomic_write_bytes(self.path, payload)
+        except OSError as e:
+            raise _write_error("state file", self.path, e) from None
         self._snapshot_bytes = len(payload)
         self._truncate_journal()
 
@@ -79,11 +93,14 @@ class StateStore:
                               "result": self._redactor.value(result.model_dump(mode="json", by_alias=True))}))
 
     def _append(self, line: str) -> None:
-        if self._journal_handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._journal_handle = open(self.journal, "a", encoding="utf-8")  # noqa: SIM115
-        self._journal_handle.write(line + "\n")
-        self._journal_handle.flush()
+        try:
+            if self._journal_handle is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._journal_handle = open(self.journal, "a", encoding="utf-8")  # noqa: SIM115
+            self._journal_handle.write(line + "\n")
+            self._journal_handle.flush()
+        except OSError as e:
+            raise _write_error("state journal", self.journal, e) from None
         self._journal_bytes += len(line) + 1
 
     def close(self) -> None:
