@@ -17,6 +17,8 @@ Metadata rules beyond FLOWSCRIPT.md 1, written down here because the spec is sil
   last one silently).
 - Anchors and aliases are allowed, but a recursive alias, or aliases that expand to more
   than 100,000 values ("billion laughs"), are refused.
+- Flow collections (`[...]`, `{...}`) nested more than 100 deep are refused before the YAML
+  library reads them (brackets inside quoted text count too).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ CONFIG_TYPES = ("string", "number", "boolean", "object", "array")
 _VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?")
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_EXPANDED_VALUES = 100_000
+_MAX_FLOW_DEPTH = 100  # `[` / `{` open at once, counted naively (quotes included)
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 # ------------------------------------------------------------------ the source text
@@ -147,6 +151,7 @@ def split_frontmatter(source: Source) -> Split:
 def load_yaml(source: Source, split: Split) -> tuple[Node | None, Any]:
     """The composed node tree (for locations) and the safely constructed data."""
     loader: yaml.SafeLoader | None = None
+    _check_flow_depth(source, split)
     try:
         loader = yaml.SafeLoader(source.text[split.yaml_start:split.yaml_end])
         node = loader.get_single_node()
@@ -173,6 +178,17 @@ def load_yaml(source: Source, split: Split) -> tuple[Node | None, Any]:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _check_flow_depth(source: Source, split: Split) -> None:
+    """Refuses `[[[[...` before the YAML library sees it: its scanner is quadratic in the open
+    flow levels (2,000 levels took seconds before failing on Python's recursion limit)."""
+    depth = 0
+    for bracket in _BRACKETS.finditer(source.text, split.yaml_start, split.yaml_end):
+        depth = depth + 1 if bracket.group() in "[{" else max(0, depth - 1)
+        if depth > _MAX_FLOW_DEPTH:
+            raise source.error("PARSE_YAML_INVALID", "the frontmatter YAML is nested too deeply "
+                               f"(more than {_MAX_FLOW_DEPTH} levels of [ ] or {{ }})", bracket.start())
 
 
 def _check_aliases(source: Source, split: Split, root: Node) -> None:

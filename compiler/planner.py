@@ -91,7 +91,8 @@ def build_plan(workflow: Workflow) -> Plan:
             if target_top != top and target_top not in fallback_only:
                 deps[top].add(target_top)
 
-    order = [n.id for n in workflow.nodes if n.id in deps]
+    # once each: an id given twice (the validator reports it) must not count twice here
+    order = list(dict.fromkeys(n.id for n in workflow.nodes if n.id in deps))
     waves = _kahn_waves(order, deps, nodes, workflow.path)
     return Plan(workflow, waves, nodes, {k: frozenset(v) for k, v in deps.items()}, frozenset(fallback_only))
 

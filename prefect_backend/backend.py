@@ -26,6 +26,7 @@ from flowscript.runtime.approval import ask_in_terminal
 from flowscript.runtime.backend import ApprovalDecision, ApprovalRequest, NodeTask
 from flowscript.runtime.executor import WithMeta
 from flowscript.runtime.local_backend import LocalBackend
+from flowscript.runtime.secrets import Redactor
 from flowscript.runtime.signals import BreakSignal
 
 DEFAULT_CHUNK_THRESHOLD = 100
@@ -69,6 +70,8 @@ class PrefectBackend:
     def __post_init__(self) -> None:
         self._inline = LocalBackend(interactive=self.interactive)
         self._serializer = RedactedJSONSerializer.with_secrets(self.secrets)
+        self._redactor = Redactor(self.secrets)
+        self._tasks: dict[tuple[str, str], Any] = {}  # (node id, tag) -> its Prefect task
 
     async def run_task(self, node: NodeTask) -> Any:
         if self.shared_limit is not None and ":" in node.tag:  # a data node: `source:http`...
@@ -80,27 +83,53 @@ class PrefectBackend:
         if _INLINE.get():
             return await self._inline.run_task(node)
         settings = node.retry
-        options: dict[str, Any] = {
-            "name": node.node_id,
-            "task_run_name": node.key,
-            "tags": {node.tag, "flowscript"},
-        }
-        if settings is not None:
-            options.update(retries=settings.max_retries, retry_condition_fn=retry_condition(settings),
-                           timeout_seconds=settings.timeout_s)
-        if self.persist_results:
-            key = result_key(self.workflow_id, self.run_id, node.key)
-            options.update(persist_result=True, result_serializer=self._serializer,
-                           cache_key_fn=lambda *_: key)
-        else:
-            options.update(cache_policy=NO_CACHE)
         try:
-            answer = await node_task.with_options(**options)(node.key, node.attempt)
+            answer = await self._node_task(node)(node.key, self._redacting(node.attempt))
         except Exception as error:
             raise as_node_error(error, settings) from None
         if answer.get("break"):
             raise BreakSignal(answer["loop"], answer["last"])
         return WithMeta(answer["output"], answer["meta"]) if "meta" in answer else answer["output"]
+
+    def _node_task(self, node: NodeTask) -> Any:
+        """node_task with the node's options; its run name and result key come from the `key`
+        parameter. Building a Prefect task reads the function's source (about a millisecond, as
+        much as the rest of a task run's own work), so each node gets one, kept for the run; a
+        node with retries gets a new one per execution, whose retry condition counts its retries."""
+        settings = node.retry
+        cached = self._tasks.get((node.node_id, node.tag)) if settings is None else None
+        if cached is not None:
+            return cached
+        options: dict[str, Any] = {"name": node.node_id, "task_run_name": "{key}", "tags": {node.tag, "flowscript"}}
+        if settings is not None:
+            options.update(retries=settings.max_retries, retry_condition_fn=retry_condition(settings),
+                           timeout_seconds=settings.timeout_s)
+        if self.persist_results:
+            options.update(persist_result=True, result_serializer=self._serializer, cache_key_fn=self._result_key)
+        else:
+            options.update(cache_policy=NO_CACHE)
+        made = node_task.with_options(**options)
+        if settings is None:
+            self._tasks[(node.node_id, node.tag)] = made
+        return made
+
+    def _result_key(self, _context: Any, parameters: dict[str, Any]) -> str:
+        return result_key(self.workflow_id, self.run_id, parameters["key"])
+
+    def _redacting(self, attempt: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+        """The attempt, with secret values cut out of whatever it raises before Prefect sees it
+        (Prefect logs a failed task run's exception, keeps it as the state message and persists it)."""
+        if not self._redactor:
+            return attempt
+
+        async def redacted() -> Any:
+            try:
+                return await attempt()
+            except Exception as error:
+                self._redactor.error(error)  # the same exception, its message redacted
+                raise
+
+        return redacted
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
         if self.approvals == "prefect":

@@ -7,13 +7,28 @@ progress, error messages) goes through a Redactor first.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from flowscript.runtime.errors import ValidationError
 
 REDACTED = "***"
 _MIN_SECRET_LENGTH = 3  # shorter values would redact ordinary text
+_SEPARATORS = re.compile(r"[\\/]+")
+
+
+def written_forms(secret: str) -> set[str]:
+    """The secret, and the shapes it takes inside what we write: URL-encoded (a URL in a
+    message), escaped as in JSON or a Python repr (a value quoted in a message), and as a file
+    path shows it (separators normalised, runtime/io/paths.display_path)."""
+    escaped = secret.replace("\\", "\\\\")  # inside a repr, whichever quotes it chose
+    return {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), json.dumps(secret)[1:-1],
+            json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1], escaped,
+            escaped.replace("'", "\\'"), _SEPARATORS.sub("/", secret)}
 
 
 def read_secrets(names: Iterable[str], env: Mapping[str, str], overrides: Mapping[str, str] | None = None,
@@ -32,11 +47,13 @@ def read_secrets(names: Iterable[str], env: Mapping[str, str], overrides: Mappin
 
 
 class Redactor:
-    """Replaces every secret value inside strings (nested in lists/dicts too) with ***."""
+    """Replaces every secret value inside strings (nested in lists/dicts too) with ***, in any
+    of its written forms."""
 
     def __init__(self, secret_values: Iterable[str]) -> None:
         # Longest first, so a secret that contains another is replaced whole.
-        self._values = sorted({v for v in secret_values if len(v) >= _MIN_SECRET_LENGTH}, key=len, reverse=True)
+        forms = {form for v in secret_values if len(v) >= _MIN_SECRET_LENGTH for form in written_forms(v)}
+        self._values = sorted((f for f in forms if len(f) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
 
     def __bool__(self) -> bool:
         return bool(self._values)
@@ -46,6 +63,22 @@ class Redactor:
             if secret in value:
                 value = value.replace(secret, REDACTED)
         return value
+
+    def error(self, error: BaseException) -> BaseException:
+        """Cuts secret values out of an exception in place (message, args, fields such as an
+        HTTP error's body and URL; chained causes too), keeping its type: for a Prefect task run,
+        whose exception Prefect logs, stores as the state message and persists as the result."""
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen and self._values:
+            seen.add(id(current))
+            current.args = tuple(self.value(a) for a in current.args)
+            for name, field in list(getattr(current, "__dict__", {}).items()):
+                if isinstance(field, (str, list, dict)):
+                    with contextlib.suppress(AttributeError, TypeError):  # a read-only field stays
+                        setattr(current, name, self.value(field))
+            current = current.__cause__ or current.__context__
+        return error
 
     def value(self, value: Any) -> Any:
         if not self._values:

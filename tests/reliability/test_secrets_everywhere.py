@@ -1,0 +1,226 @@
+"""Secrets everywhere (FLOWSCRIPT.md 5.7): one workflow uses two canary secrets in every
+place a secret can go (headers, URL path and query, a template output, a file path) and
+makes them show up in error messages (a refused connection, a timeout, a missing file, an
+expression error, an error answer whose body echoes the secret). Then everything the run
+wrote is searched: the state file and journal, the .flow.md log, the command's stdout and
+stderr, and on Prefect the result storage, the flow run's parameters and state, the task
+runs' states, the logs and the artifacts. Neither canary, nor a URL-encoded or
+JSON-escaped form of it, may appear anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import pytest
+from flaky_server import FlakyServer, answer, slow
+from typer.testing import CliRunner
+
+from flowscript.cli import inspect, running  # noqa: F401  (they register their commands)
+from flowscript.cli.app import app
+
+TOKEN = "canary-tok-7f3a9c"
+PASSWORD = 'p@ss w/rd"\\+%1'  # ASCII (it goes in a header), but URLs and JSON escape it
+
+
+def forms(secret: str) -> set[str]:
+    """The secret as written, and as it looks once URL-encoded, escaped inside JSON or a Python
+    repr, or written as a path (separators normalised)."""
+    return {secret, quote(secret, safe=""), quote(secret), quote(secret, safe="/:@!$&'()*+,;="),
+            json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1],
+            secret.replace("\\", "/")} - {""}
+
+
+def leaks(texts: dict[str, str]) -> list[str]:
+    found = []
+    for where, text in texts.items():
+        for secret in (TOKEN, PASSWORD):
+            found += [f"{where}: {form!r}" for form in forms(secret) if form in text]
+    return found
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def workflow(folder: Path, server: FlakyServer, name: str) -> Path:
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.flow.md"
+    path.write_text(f"""---
+name: {name}
+version: 1.0.0
+secrets: [TOKEN, PASSWORD]
+---
+
+# Secrets everywhere
+
+<workflow>
+  <source id="api" type="http" url="{server.url}/data/{{{{$secrets.TOKEN}}}}?key={{{{$secrets.TOKEN}}}}">
+    <request>
+      headers:
+        Authorization: Bearer {{{{$secrets.TOKEN}}}}
+        X-Password: {{{{$secrets.PASSWORD}}}}
+    </request>
+  </source>
+  <transform id="echo" type="template" input="api">
+    <template>token={{{{$secrets.TOKEN}}}} password={{{{$secrets.PASSWORD}}}} echo={{{{input.echo}}}}</template>
+  </transform>
+  <sink id="save" type="file" input="echo" path="out/{{{{$secrets.TOKEN}}}}.txt"/>
+  <source id="missing" type="file" input="save" path="data/{{{{$secrets.TOKEN}}}}-{{{{$secrets.PASSWORD}}}}.json"/>
+  <source id="refused" type="http" input="save"
+          url="http://127.0.0.1:{closed_port()}/x/{{{{$secrets.TOKEN}}}}/{{{{$secrets.PASSWORD}}}}"/>
+  <source id="late" type="http" input="save" url="{server.url}/slow/{{{{$secrets.TOKEN}}}}" timeout="200"/>
+  <source id="boom" type="http" input="save" url="{server.url}/fail/{{{{$secrets.TOKEN}}}}"/>
+  <transform id="duration" type="template" input="save">
+    <template>{{{{ add_time('2020-01-01', $secrets.TOKEN) }}}}</template>
+  </transform>
+  <transform id="pattern" type="template" input="save">
+    <template>{{{{ match('x', $secrets.PASSWORD + '(') }}}}</template>
+  </transform>
+</workflow>
+""", encoding="utf-8")
+    return path
+
+
+def server_for_secrets() -> FlakyServer:
+    echo = {"echo": f"{TOKEN} {PASSWORD}"}
+    return FlakyServer({
+        f"/data/{TOKEN}": [answer(200, echo)],
+        f"/fail/{TOKEN}": [answer(500, {"error": f"bad key {TOKEN}", "password": PASSWORD})],
+        f"/slow/{TOKEN}": [slow(5)],
+    })
+
+
+def written_files(folder: Path, skip: Path) -> dict[str, str]:
+    """Every file under `folder` except the workflow's own output folder `skip`."""
+    return {str(p.relative_to(folder)): p.read_text(encoding="utf-8", errors="replace")
+            for p in sorted(folder.rglob("*")) if p.is_file() and skip not in p.parents}
+
+
+def assert_the_secrets_were_used(server: FlakyServer, out: Path) -> None:
+    [hit] = server.to(f"/data/{TOKEN}")
+    assert hit.headers["authorization"] == f"Bearer {TOKEN}" and hit.headers["x-password"] == PASSWORD
+    assert (out / f"{TOKEN}.txt").read_text() == f"token={TOKEN} password={PASSWORD} echo={TOKEN} {PASSWORD}"
+    assert len(server.to(f"/fail/{TOKEN}")) == 1 and len(server.to(f"/slow/{TOKEN}")) == 1
+
+
+FAILED_NODES = {"missing": "RUN_FILE_ERROR", "refused": "RUN_TRANSPORT_ERROR", "late": "RUN_TIMEOUT",
+                "boom": "RUN_HTTP_ERROR", "duration": "EXPR_EVAL_ERROR", "pattern": "EXPR_EVAL_ERROR"}
+
+
+def assert_every_failure_was_recorded(state: dict[str, Any]) -> None:
+    results = state["nodeResults"]
+    assert {k: results[k]["error"]["code"] for k in FAILED_NODES} == FAILED_NODES
+    messages = " ".join(results[k]["error"]["message"] for k in FAILED_NODES)
+    assert messages.count("***") >= 5, messages  # the secrets were in the messages, and were cut out
+
+
+def test_no_secret_in_anything_a_local_run_writes_or_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with server_for_secrets() as server:
+        path = workflow(tmp_path, server, "secret-local")
+        result = CliRunner().invoke(app, ["run", "--local", path.name], env={"TOKEN": TOKEN, "PASSWORD": PASSWORD},
+                                    catch_exceptions=False)
+        assert_the_secrets_were_used(server, tmp_path / "out")
+    assert result.exit_code == 1, result.output
+    state_files = list((tmp_path / ".flowscript-state").rglob("*.json"))
+    assert len(state_files) == 1
+    assert_every_failure_was_recorded(json.loads(state_files[0].read_text()))
+    texts = written_files(tmp_path, tmp_path / "out")
+    texts |= {"stdout": result.stdout, "stderr": result.stderr}
+    assert "## Execution Log" in texts[path.name] and "***" in texts[path.name]
+    assert all(node in result.stdout for node in FAILED_NODES)
+    assert leaks(texts) == [], "\n".join(leaks(texts))
+
+
+def test_a_json_summary_and_a_resume_leak_nothing_either(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"TOKEN": TOKEN, "PASSWORD": PASSWORD}
+    with server_for_secrets() as server:
+        path = workflow(tmp_path, server, "secret-resume")
+        first = CliRunner().invoke(app, ["run", "--local", "--format", "json", path.name], env=env,
+                                   catch_exceptions=False)
+        state_file = json.loads(first.stdout)["stateFile"]
+        again = CliRunner().invoke(app, ["resume", "--format", "json", state_file], env=env, catch_exceptions=False)
+    assert first.exit_code == 1 and again.exit_code == 1, again.output
+    texts = written_files(tmp_path, tmp_path / "out")
+    texts |= {"first stdout": first.stdout, "first stderr": first.stderr,
+              "resume stdout": again.stdout, "resume stderr": again.stderr}
+    assert leaks(texts) == [], "\n".join(leaks(texts))
+
+
+# ------------------------------------------------------------------ Prefect
+
+
+@pytest.mark.slow
+async def test_no_secret_in_anything_a_prefect_run_keeps(tmp_path: Path, prefect_api) -> None:
+    """`flowscript run` (through Prefect) as a real process; then the API is asked for all it kept."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        FlowRunFilter,
+        FlowRunFilterId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+
+    with server_for_secrets() as server:
+        path = workflow(tmp_path, server, "secret-prefect")
+        env = {**os.environ, **prefect_api.env(), "TOKEN": TOKEN, "PASSWORD": PASSWORD, "NO_COLOR": "1"}
+        done = subprocess.run([sys.executable, "-m", "flowscript", "run", "--format", "json", path.name],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert_the_secrets_were_used(server, tmp_path / "out")
+    assert done.returncode == 1, done.stderr
+    run_id = UUID(json.loads(done.stdout)["runId"])
+    async with get_client() as client:
+        flow_run = await client.read_flow_run(run_id)
+        task_runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+        logs = await client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+        artifacts = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])))
+    assert task_runs and logs and artifacts
+    texts = written_files(tmp_path, tmp_path / "out")
+    state_files = list((tmp_path / ".flowscript-state").rglob("*.json"))
+    assert len(state_files) == 1
+    assert_every_failure_was_recorded(json.loads(state_files[0].read_text()))
+    texts |= {"stdout": done.stdout, "stderr": done.stderr,
+              "flow run": flow_run.model_dump_json(), "parameters": json.dumps(flow_run.parameters)}
+    texts |= {f"task run {t.name}": t.model_dump_json() for t in task_runs}
+    texts |= {f"log {i}": log.message for i, log in enumerate(logs)}
+    texts |= {f"artifact {a.key}": json.dumps(a.data) for a in artifacts}
+    stored = [p for p in prefect_api.results.rglob("*") if p.is_file()]
+    assert stored
+    texts |= {f"result {p.name}": p.read_text(errors="replace") for p in stored}
+    assert leaks(texts) == [], "\n".join(leaks(texts))
+
+
+@pytest.mark.slow  # it imports Prefect, which local-only test runs never do
+async def test_a_prefect_task_run_only_ever_sees_redacted_errors() -> None:
+    """The fix for what the Prefect test found: a failed node's exception reached Prefect (its
+    logs, the task run's state message, the persisted result) with the secret in its message."""
+    from flowscript.prefect_backend.backend import PrefectBackend
+    from flowscript.runtime.errors import FileError, HttpError
+
+    backend = PrefectBackend("w", "r", secrets=[TOKEN, PASSWORD])
+    errors = [FileError(f"file not found: data/{TOKEN}.json", hint=f"is {PASSWORD} right?"),
+              HttpError(503, "Service Unavailable", {"echo": TOKEN}, retry_after=2.0, url=f"http://h/{TOKEN}")]
+    for error in errors:
+        async def fail(error: Exception = error) -> None:
+            raise error
+
+        with pytest.raises(type(error)) as caught:
+            await backend._redacting(fail)()
+        assert caught.value is error  # the same exception: its type and retry fields drive the retry rules
+        assert leaks({"message": str(error), "fields": repr(vars(error)), "args": repr(error.args)}) == []
+    assert errors[1].retryable and errors[1].retry_after == 2.0 and errors[1].body == {"echo": "***"}
