@@ -70,30 +70,41 @@ def compile_expression(source: str, *, node_ids: Iterable[str] = ()) -> Compiled
 
 
 _NO_IDS: frozenset[str] = frozenset()
-_HYPHENATED_WORD = re.compile(r"[\w$]+(?:-[\w$]+)+")
+_HYPHENATED_WORD = re.compile(r"(?<![\w$])[\w$]++(?:-[\w$]++)+")  # possessive: linear in the word
+_MAX_CANDIDATES = 1000
 
 
 def hyphen_ids_in(source: str, node_ids: Iterable[str]) -> frozenset[str]:
     """The node ids containing '-' that the lexer may look up in `source`.
 
-    The lexer only asks about the hyphenated words of the source and their parts between
-    dashes (`a-b-c`: `a-b-c`, `a-b`, `b-c`), so those are looked up in `node_ids`. A source
-    with more such parts than there are ids falls back to checking each id.
+    The lexer only asks about the hyphenated words of the source and their runs of parts
+    between dashes (`a-b-c`: `a-b-c`, `a-b`, `b-c`), so those are looked up in `node_ids`.
+    A source with more such runs than there are ids falls back to checking each id.
     """
     if "-" not in source:
         return _NO_IDS
     ids = node_ids if isinstance(node_ids, frozenset | set) else frozenset(node_ids)
     if not ids:
         return _NO_IDS
-    candidates: list[str] = []
-    for word in _HYPHENATED_WORD.findall(source):
-        parts = word.split("-")
-        for i in range(len(parts) - 1):
-            for j in range(i + 2, len(parts) + 1):
-                candidates.append("-".join(parts[i:j]))
-        if len(candidates) > len(ids):
-            return frozenset(i for i in ids if "-" in i and i in source)
+    candidates = _candidates(source)
+    if candidates is None or len(candidates) > len(ids):
+        return _scan(source, ids if type(ids) is frozenset else frozenset(ids))
     return frozenset(c for c in candidates if c in ids)
+
+
+@lru_cache(maxsize=256)
+def _scan(source: str, ids: frozenset[str]) -> frozenset[str]:
+    return frozenset(i for i in ids if "-" in i and i in source)
+
+
+@lru_cache(maxsize=4096)
+def _candidates(source: str) -> tuple[str, ...] | None:
+    """The runs of parts of the hyphenated words in `source`; None when there are too many."""
+    words = [word.split("-") for word in _HYPHENATED_WORD.findall(source)]
+    if sum(len(parts) * (len(parts) - 1) // 2 for parts in words) > _MAX_CANDIDATES:
+        return None
+    return tuple({"-".join(parts[i:j]): None for parts in words
+                  for i in range(len(parts) - 1) for j in range(i + 2, len(parts) + 1)})
 
 
 @lru_cache(maxsize=4096)
@@ -115,3 +126,5 @@ def _compile(source: str, hyphen_ids: frozenset[str]) -> CompiledExpression:
 def clear_cache() -> None:
     """Forgets every compiled expression (tests, long-lived processes reloading workflows)."""
     _compile.cache_clear()
+    _candidates.cache_clear()
+    _scan.cache_clear()

@@ -1,0 +1,467 @@
+"""Benchmark of the Prefect backend (a script, not a test): python bench/bench_prefect.py
+
+Starts one local Prefect API (Prefect's own test harness: a server subprocess on
+127.0.0.1 with a temporary SQLite database; results stored in a temporary folder; no
+internet, analytics off) and measures, in this one process and one event loop, three
+workflow shapes:
+
+  chain    50 template transforms, each reading the previous one (50 waves)
+  wave     200 independent template transforms in one wave, --max-concurrency 10
+  foreach  a foreach over range(1000) with concurrency 10, one template node in its body
+           (the Prefect backend runs it as one task run for the foreach and 10 chunk task
+           runs of 100 iterations, their node executions inline)
+
+each run three ways:
+
+  1. FlowScript on Prefect: the .flow.md (validated with `flowscript validate`) through
+     `run_through_prefect`, with task results persisted (the default) and not, the
+     engine's state file and markdown log on (what `flowscript run --prefect` does) and,
+     once, both off (RunOptions(state_dir=None, write_log=False));
+  2. the same work as a hand-written async Prefect flow, with Prefect's defaults and with
+     persist_result=True: the same number of task runs under the same concurrency limit
+     (an asyncio.Semaphore over async tasks); for foreach both the natural one task run
+     per item (semaphore, and `task.map` on a ThreadPoolTaskRunner(max_workers=10)) and
+     the chunked shape our backend uses (a task for the loop, 10 chunk tasks inline);
+  3. the local backend (Engine + LocalBackend in this process), state file and log on and off.
+
+Each figure is the median of ROUNDS runs after one warm-up run. Prints a table of seconds
+and the ratio ours / hand-written (the product target: within 10%). With --profile it
+also runs the chain and wave shapes under cProfile and prints where the time goes.
+Options: --rounds N, --profile, --only chain,wave,foreach.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import logging
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+CHAIN_NODES = 50
+WAVE_NODES = 200
+FOREACH_ITEMS = 1_000
+CONCURRENCY = 10
+CHUNK = 100  # the Prefect backend's chunk_threshold
+ROUNDS = 3
+HEADER = "---\nname: {name}\nversion: 1.0\n{extra}---\n\n# {name}\n\n<workflow>\n"
+
+
+# ---------------------------------------------------------------- the workflows
+def chain_flow() -> str:
+    lines = ['  <transform id="t0" type="template"><template>x</template></transform>']
+    lines += [f'  <transform id="t{i}" type="template" input="t{i - 1}"><template>{{{{input}}}}x</template>'
+              f'</transform>' for i in range(1, CHAIN_NODES)]
+    return HEADER.format(name="bench-chain", extra="") + "\n".join(lines) + "\n</workflow>\n"
+
+
+def wave_flow() -> str:
+    lines = [f'  <transform id="t{i}" type="template"><template>node {i}: {{{{$config.word}}}}</template>'
+             f'</transform>' for i in range(WAVE_NODES)]
+    extra = "config:\n  word: {type: string, default: hello}\n"
+    return HEADER.format(name="bench-wave", extra=extra) + "\n".join(lines) + "\n</workflow>\n"
+
+
+def foreach_flow() -> str:
+    body = (f'  <foreach id="each" collection="range({FOREACH_ITEMS})" item="n" concurrency="{CONCURRENCY}">\n'
+            '    <transform id="fmt" type="template"><template>item {{n}}</template></transform>\n'
+            '  </foreach>')
+    return HEADER.format(name="bench-foreach", extra="") + body + "\n</workflow>\n"
+
+
+WORKFLOWS = {"chain": chain_flow, "wave": wave_flow, "foreach": foreach_flow}
+
+
+# ---------------------------------------------------------------- hand-written Prefect
+HAND_SETTINGS = ("defaults", "our tags", "persist_result=True")
+
+
+def handwritten(setting: str) -> dict[str, dict[str, Callable[[], Awaitable[Any]]]]:
+    """The same work as plain Prefect: shape -> variant -> an async callable running one flow
+    run. setting: Prefect's defaults, the same with the tags our backend puts on its task
+    runs (node kind + "flowscript"), or persist_result=True on every task."""
+    from prefect import flow, task
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    opts: dict[str, Any] = {"persist_result": True} if setting == "persist_result=True" else {}
+    node_tags = {"tags": {"transform:template", "flowscript"}} if setting == "our tags" else {}
+    loop_tags = {"tags": {"foreach", "flowscript"}} if setting == "our tags" else {}
+
+    @task(**opts, **node_tags)
+    async def step(previous: str) -> str:
+        return f"{previous}x"
+
+    @task(**opts, **node_tags)
+    async def node(i: int, word: str) -> str:
+        return f"node {i}: {word}"
+
+    @task(**opts, **node_tags)
+    async def render(n: int) -> str:
+        return f"item {n}"
+
+    @task(**opts, **loop_tags)
+    async def chunk(items: list[int]) -> list[str]:
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(n: int) -> str:
+            async with limit:
+                return f"item {n}"
+
+        return list(await asyncio.gather(*(one(n) for n in items)))
+
+    @task(**opts, **loop_tags)
+    async def loop(items: list[int]) -> list[str]:
+        out: list[str] = []
+        for start in range(0, len(items), CHUNK):
+            out += await chunk(items[start:start + CHUNK])
+        return out
+
+    async def capped(calls: list[Callable[[], Awaitable[Any]]]) -> list[Any]:
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(call: Callable[[], Awaitable[Any]]) -> Any:
+            async with limit:
+                return await call()
+
+        return list(await asyncio.gather(*(one(c) for c in calls)))
+
+    @flow(name="hand-chain")
+    async def hand_chain() -> str:
+        value = await step("")
+        for _ in range(1, CHAIN_NODES):
+            value = await step(value)
+        return value
+
+    @flow(name="hand-wave")
+    async def hand_wave(word: str = "hello") -> list[str]:
+        return await capped([lambda i=i: node(i, word) for i in range(WAVE_NODES)])
+
+    @flow(name="hand-foreach-per-item")
+    async def hand_per_item() -> list[str]:
+        return await capped([lambda n=n: render(n) for n in range(FOREACH_ITEMS)])
+
+    @flow(name="hand-foreach-map", task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY))
+    async def hand_map() -> list[str]:
+        return render.map(list(range(FOREACH_ITEMS))).result()
+
+    @flow(name="hand-foreach-chunked")
+    async def hand_chunked() -> list[str]:
+        return await loop(list(range(FOREACH_ITEMS)))
+
+    def run(fl: Any) -> Callable[[], Awaitable[Any]]:
+        async def go() -> Any:
+            state = await fl(return_state=True)
+            assert state.is_completed(), state
+            return state
+        return go
+
+    foreach = {"per item": run(hand_per_item), "chunked": run(hand_chunked)}
+    if setting == "defaults":
+        foreach["per item, task.map"] = run(hand_map)
+    return {"chain": {"per node": run(hand_chain)}, "wave": {"per node": run(hand_wave)}, "foreach": foreach}
+
+
+# ---------------------------------------------------------------- FlowScript runs
+@dataclass(frozen=True)
+class Ours:
+    backend: str  # "prefect" or "local"
+    persist: bool = True  # Prefect task results
+    state: bool = True  # the engine's state file and markdown log
+
+    @property
+    def label(self) -> str:
+        files = "state+log" if self.state else "no state/log"
+        if self.backend == "local":
+            return f"local backend, {files}"
+        return f"FlowScript on Prefect, persist {'on' if self.persist else 'off'}, {files}"
+
+
+def flowscript_run(path: Path, ours: Ours) -> Callable[[], Awaitable[Any]]:
+    from flowscript.compiler.loader import load_workflow
+    from flowscript.compiler.run_config import resolve_config
+    from flowscript.prefect_backend.launcher import run_through_prefect
+    from flowscript.runtime.engine import Engine, RunOptions
+    from flowscript.runtime.local_backend import LocalBackend
+
+    loaded = load_workflow(path)
+    config = resolve_config(loaded.workflow.meta, {})
+
+    def options() -> RunOptions:
+        return RunOptions(max_concurrency=CONCURRENCY, workdir=path.parent, env={},
+                          state_dir=path.parent / ".state" if ours.state else None, write_log=ours.state)
+
+    async def prefect() -> Any:
+        launch = await run_through_prefect(loaded.plan, config, None, options(), interactive=False,
+                                           persist_results=ours.persist)
+        assert launch.failure is None and launch.state.status == "completed", launch.failure
+        return launch.state
+
+    async def local() -> Any:
+        engine = Engine(loaded.plan, LocalBackend(interactive=False), options())
+        state = engine.new_state(config)
+        await engine.run(state, {})
+        assert state.status == "completed", state.status
+        return state
+
+    return prefect if ours.backend == "prefect" else local
+
+
+# ---------------------------------------------------------------- measuring
+def server_cpu_s() -> float:
+    """CPU seconds the Prefect server subprocess has used so far (0 when it cannot be read)."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer._instances.get(None)
+    process = server.server_process if server else None
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()  # type: ignore[union-attr]
+    except (AttributeError, OSError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def settle(limit_s: float = 60.0) -> None:
+    """Waits until the server has processed the events of the previous flow run (its CPU use
+    falls below 5% over 0.3 s), so one measurement does not pay for the one before."""
+    deadline = time.monotonic() + limit_s
+    before = server_cpu_s()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.3)
+        now = server_cpu_s()
+        if now - before < 0.015:
+            return
+        before = now
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float  # seconds of the flow run, as the caller waits for it
+    cpu: float  # CPU seconds of this process (every thread: the engine, Prefect's client and its services)
+    server_cpu: float  # CPU seconds of the Prefect server subprocess
+    retries: int  # API requests the server answered 503 and Prefect's client repeated ~2 s later
+
+
+class RetryCounter(logging.Handler):
+    """Counts Prefect client requests answered with a retryable 503 (logged at debug level)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "retryable status code 503" in record.getMessage():
+            self.count += 1
+
+
+RETRIES = RetryCounter()
+
+
+async def sample(call: Callable[[], Awaitable[Any]]) -> Sample:
+    await settle()
+    retries, server, cpu, wall = RETRIES.count, server_cpu_s(), time.process_time(), time.perf_counter()
+    await call()
+    return Sample(time.perf_counter() - wall, time.process_time() - cpu, server_cpu_s() - server,
+                  RETRIES.count - retries)
+
+
+async def measure(variants: dict[str, Callable[[], Awaitable[Any]]], rounds: int) -> dict[str, Sample]:
+    """Per variant the median of each figure (503 retries: the total); one warm-up run each,
+    then the rounds interleaved, so a change in the machine's load touches every variant alike."""
+    samples: dict[str, list[Sample]] = {label: [] for label in variants}
+    for call in variants.values():
+        await sample(call)
+    for _ in range(rounds):
+        for label, call in variants.items():
+            samples[label].append(await sample(call))
+    return {label: Sample(statistics.median(s.wall for s in values), statistics.median(s.cpu for s in values),
+                          statistics.median(s.server_cpu for s in values), sum(s.retries for s in values))
+            for label, values in samples.items()}
+
+
+OURS = (Ours("prefect", persist=True), Ours("prefect", persist=False), Ours("prefect", persist=False, state=False),
+        Ours("local"), Ours("local", state=False))  # summary() relies on this order
+
+
+def hand_label(variant: str, setting: str) -> str:
+    return f"hand-written Prefect, {variant}, {setting}"
+
+
+def variants(shape: str, path: Path) -> dict[str, Callable[[], Awaitable[Any]]]:
+    calls = {ours.label: flowscript_run(path, ours) for ours in OURS}
+    for setting in HAND_SETTINGS:
+        for variant, call in handwritten(setting)[shape].items():
+            calls[hand_label(variant, setting)] = call
+    return calls
+
+
+def task_runs(shape: str, variant: str | None = None) -> int:
+    """Prefect task runs of one flow run: ours (variant None) or a hand-written variant."""
+    if shape == "chain":
+        return CHAIN_NODES
+    if shape == "wave":
+        return WAVE_NODES
+    return FOREACH_ITEMS if variant and variant.startswith("per item") else 1 + FOREACH_ITEMS // CHUNK
+
+
+def report(shape: str, figures: dict[str, Sample]) -> None:
+    print(f"\n{shape}: medians of the rounds per flow run (CPU: this process / the server; 503s: in all rounds)")
+    for label, f in figures.items():
+        runs = task_runs(shape, label.split(", ")[1] if label.startswith("hand") else None)
+        per_run = "" if label.startswith("local") else f" {f.wall / runs * 1000:6.2f} ms/task run"
+        print(f"  {label:<58} {f.wall:7.3f} s{per_run:<22} CPU {f.cpu:6.3f} / {f.server_cpu:6.3f} s"
+              f"  503s: {f.retries}")
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def ratio_table(results: dict[str, dict[str, Sample]], what: str) -> None:
+    """Ours against every hand-written variant: `wall` seconds or client `cpu` seconds."""
+    print(f"\n{what}: ours / hand-written Prefect")
+    print("\n| shape | hand-written variant | task runs ours / hand | ours, persist off | hand, defaults | ratio "
+          "| hand, our tags | ratio | ours, persist on | hand, persist_result=True | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for shape, figures in results.items():
+        off = getattr(figures[OURS[1].label], what)
+        on = getattr(figures[OURS[0].label], what)
+        hand_variants = dict.fromkeys(label.split(", ")[1] for label in figures if label.startswith("hand"))
+        for variant in hand_variants:
+            plain, tagged, kept = (getattr(figures[hand_label(variant, setting)], what)
+                                   if hand_label(variant, setting) in figures else None for setting in HAND_SETTINGS)
+            print(f"| {shape} | {variant} | {task_runs(shape)} / {task_runs(shape, variant)} | {off:.3f} "
+                  f"| {fmt(plain)} | {fmt(plain and off / plain, 2)} | {fmt(tagged)} "
+                  f"| {fmt(tagged and off / tagged, 2)} | {on:.3f} | {fmt(kept)} | {fmt(kept and on / kept, 2)} |")
+
+
+def summary(results: dict[str, dict[str, Sample]]) -> None:
+    """Markdown tables of every shape: ours against hand-written Prefect, and against local."""
+    ratio_table(results, "wall")
+    ratio_table(results, "cpu")
+    print("\nwall: the Prefect backend against the local backend")
+    print("\n| shape | local, state+log | local, no state/log | Prefect, persist on | Prefect, persist off "
+          "| Prefect, persist off, no state/log | Prefect / local (defaults) |")
+    print("|---|---|---|---|---|---|---|")
+    for shape, figures in results.items():
+        cells = [figures[ours.label].wall for ours in (OURS[3], OURS[4], OURS[0], OURS[1], OURS[2])]
+        print(f"| {shape} | " + " | ".join(f"{c:.3f}" for c in cells) + f" | {cells[2] / cells[0]:.0f}x |")
+
+
+# ---------------------------------------------------------------- where the time goes
+PER_TASK_RUN = (  # label, (file suffix, function), minus (file suffix, function) or None
+    ("Prefect's task engine, all of it", ("prefect/task_engine.py", "run_task_async"), None),
+    ("  tag concurrency check (tagged task runs)",
+     ("prefect/concurrency/_asyncio.py", "aacquire_concurrency_slots_with_lease"), None),
+    ("  result persistence (writing the result file)", ("prefect/results.py", "apersist_result_record"), None),
+    ("building a Task (Task.with_options)", ("prefect/tasks.py", "with_options"), None),
+    ("engine around the backend (run_node - run_task)", ("runtime/executor.py", "run_node"),
+     ("prefect_backend/backend.py", "run_task")),
+    ("state file journal (StateStore.record)", ("runtime/persistence.py", "record"), None),
+)
+PER_FLOW_RUN = (
+    ("flow run start and end (run_flow_async - the flow function)", ("prefect/flow_engine.py", "run_flow_async"),
+     ("prefect/flow_engine.py", "call_flow_fn")),
+    ("building the Prefect flow (build_flow)", ("prefect_backend/flow_builder.py", "build_flow"), None),
+    ("the execution log artifact (publish_log)", ("prefect_backend/artifacts.py", "publish_log"), None),
+    ("state file snapshots and markdown log (Engine._finish)", ("runtime/engine.py", "_finish"), None),
+)
+
+
+def cumulative(stats: pstats.Stats, where: tuple[str, str]) -> float:
+    suffix, name = where
+    return sum(entry[3] for (path, _, function), entry in stats.stats.items()  # type: ignore[attr-defined]
+               if function == name and path.endswith(suffix))
+
+
+async def profile(label: str, call: Callable[[], Awaitable[Any]], runs: int, rounds: int) -> None:
+    """cProfile of `rounds` flow runs: cumulative milliseconds (of this thread, the event loop's)
+    per task run and per flow run. cProfile slows everything; compare the parts, not the sums."""
+    await sample(call)
+    profiler = cProfile.Profile()
+    for _ in range(rounds):
+        await settle()
+        profiler.enable()
+        await call()
+        profiler.disable()
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    print(f"\n  {label}")
+    for rows, per in ((PER_TASK_RUN, runs * rounds), (PER_FLOW_RUN, rounds)):
+        for name, where, minus in rows:
+            value = cumulative(stats, where) - (cumulative(stats, minus) if minus else 0.0)
+            unit = "task run" if rows is PER_TASK_RUN else "flow run"
+            print(f"    {name:<62} {value / per * 1000:8.2f} ms per {unit}")
+
+
+def validate(paths: list[Path]) -> None:
+    cli = Path(sys.executable).with_name("flowscript")
+    done = subprocess.run([str(cli), "validate", *map(str, paths)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"flowscript validate failed:\n{done.stdout}{done.stderr}")
+
+
+async def run_all(folder: Path, shapes: list[str], rounds: int, with_profile: bool) -> None:
+    from flowscript.prefect_backend.launcher import quiet_console
+
+    paths = {}
+    for shape in shapes:
+        paths[shape] = folder / f"{shape}.flow.md"
+        paths[shape].write_text(WORKFLOWS[shape](), encoding="utf-8")
+    validate(list(paths.values()))
+    quiet_console()  # then Prefect's client debug records reach only RETRIES
+    client_log = logging.getLogger("prefect.client")
+    client_log.setLevel(logging.DEBUG)
+    client_log.addHandler(RETRIES)
+    results = {}
+    for shape in shapes:
+        results[shape] = await measure(variants(shape, paths[shape]), rounds)
+        report(shape, results[shape])
+    summary(results)
+    if with_profile:
+        for shape in shapes:
+            if shape == "foreach":
+                continue
+            print(f"\ncProfile, {shape}: where the time goes")
+            await profile(OURS[0].label, flowscript_run(paths[shape], OURS[0]), task_runs(shape), rounds)
+            for setting in ("our tags", "persist_result=True"):
+                await profile(hand_label("per node", setting), handwritten(setting)[shape]["per node"],
+                              task_runs(shape), rounds)
+    await settle()  # the server's event backlog, before the harness stops it
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--only", default="chain,wave,foreach")
+    args = parser.parse_args()
+    shapes = [s for s in args.only.split(",") if s]
+
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    import flowscript.prefect_backend  # noqa: F401  (its environment defaults, before Prefect starts)
+
+    with tempfile.TemporaryDirectory(prefix="flowscript-bench-prefect-") as tmp:
+        folder = Path(tmp)
+        (folder / "results").mkdir()
+        with prefect_test_harness(server_startup_timeout=60), temporary_settings(
+                updates={PREFECT_LOCAL_STORAGE_PATH: str(folder / "results")}):
+            asyncio.run(run_all(folder, shapes, args.rounds, args.profile))
+
+
+if __name__ == "__main__":
+    main()
