@@ -184,7 +184,11 @@ async def test_no_secret_reaches_prefect_results_parameters_logs_or_artifacts(wr
     assert (path.parent / "out" / "echo.txt").read_text() == f"token={canary} {canary}"  # the workflow's own output
     flow_run_id = UUID(outcome.flow_run_id)
     flow_run = await client.read_flow_run(flow_run_id)
-    logs = await client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+    for _ in range(100):  # logs reach the API a moment after they are written
+        logs = await client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+        if any("boom" in log.message for log in logs):
+            break
+        await asyncio.sleep(0.1)
     artifacts = await client.read_artifacts(
         artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
     task_states = [r.state.message or "" for r in (await task_runs(client, str(flow_run_id))).values()]
