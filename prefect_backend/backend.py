@@ -11,17 +11,19 @@ holds thousands of task runs.
 from __future__ import annotations
 
 import contextvars
+import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.asyncio import concurrency
 
 from flowscript.prefect_backend.approvals import ask_in_prefect
 from flowscript.prefect_backend.results import RedactedJSONSerializer, result_key
 from flowscript.prefect_backend.retries import as_node_error, retry_condition
+from flowscript.prefect_backend.tag_limits import TagLimits
 from flowscript.runtime.approval import ask_in_terminal
 from flowscript.runtime.backend import ApprovalDecision, ApprovalRequest, NodeTask
 from flowscript.runtime.executor import WithMeta
@@ -30,6 +32,7 @@ from flowscript.runtime.secrets import Redactor
 from flowscript.runtime.signals import BreakSignal
 
 DEFAULT_CHUNK_THRESHOLD = 100
+TAG = "flowscript"  # on every task run, beside the node kind
 _INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("flowscript_inline", default=False)
 
 
@@ -43,6 +46,17 @@ async def node_task(key: str, attempt: Callable[[], Awaitable[Any]]) -> Any:
     if isinstance(output, WithMeta):
         return {"output": output.value, "meta": output.meta}
     return {"output": output}
+
+
+def renamed(prefect_task: Task, name: str, tags: set[str]) -> Task:
+    """A copy of a task under another name and tags. Building a Task (`Task(...)`,
+    `with_options`) reads its function's source and hashes its code, about half a millisecond,
+    as much as the rest of a task run's work in this process; a copy shares what is the same
+    for every node."""
+    copied = copy.copy(prefect_task)
+    copied.name = name
+    copied.tags = set(tags)
+    return copied
 
 
 @task(name="iterations", cache_policy=NO_CACHE, persist_result=False)
@@ -65,6 +79,7 @@ class PrefectBackend:
     interactive: bool | None = None
     approvals: Literal["terminal", "prefect"] = "terminal"  # deployed runs ask in the Prefect UI
     shared_limit: str | None = None  # a global concurrency limit every data-node execution takes a slot of
+    tag_limits: TagLimits | None = None  # spares Prefect's per-task-run ask for tag limits that do not exist
     name: str = "prefect"
 
     def __post_init__(self) -> None:
@@ -72,6 +87,7 @@ class PrefectBackend:
         self._serializer = RedactedJSONSerializer.with_secrets(self.secrets)
         self._redactor = Redactor(self.secrets)
         self._tasks: dict[tuple[str, str], Any] = {}  # (node id, tag) -> its Prefect task
+        self._base: Any = None
 
     async def run_task(self, node: NodeTask) -> Any:
         if self.shared_limit is not None and ":" in node.tag:  # a data node: `source:http`...
@@ -83,6 +99,7 @@ class PrefectBackend:
         if _INLINE.get():
             return await self._inline.run_task(node)
         settings = node.retry
+        await self._prime(node.tag)
         try:
             answer = await self._node_task(node)(node.key, self._redacting(node.attempt))
         except Exception as error:
@@ -92,26 +109,26 @@ class PrefectBackend:
         return WithMeta(answer["output"], answer["meta"]) if "meta" in answer else answer["output"]
 
     def _node_task(self, node: NodeTask) -> Any:
-        """node_task with the node's options; its run name and result key come from the `key`
-        parameter. Building a Prefect task reads the function's source (about a millisecond, as
-        much as the rest of a task run's own work), so each node gets one, kept for the run; a
-        node with retries gets a new one per execution, whose retry condition counts its retries."""
+        """node_task named after the node and tagged with its kind; its run name and result key
+        come from the `key` parameter, so a node's task serves all its executions. A node with
+        retries gets a task per execution, whose retry condition counts that execution's retries."""
         settings = node.retry
-        cached = self._tasks.get((node.node_id, node.tag)) if settings is None else None
-        if cached is not None:
-            return cached
-        options: dict[str, Any] = {"name": node.node_id, "task_run_name": "{key}", "tags": {node.tag, "flowscript"}}
         if settings is not None:
-            options.update(retries=settings.max_retries, retry_condition_fn=retry_condition(settings),
-                           timeout_seconds=settings.timeout_s)
-        if self.persist_results:
-            options.update(persist_result=True, result_serializer=self._serializer, cache_key_fn=self._result_key)
-        else:
-            options.update(cache_policy=NO_CACHE)
-        made = node_task.with_options(**options)
-        if settings is None:
-            self._tasks[(node.node_id, node.tag)] = made
+            return self._base_task().with_options(
+                name=node.node_id, tags={node.tag, TAG}, retries=settings.max_retries,
+                retry_condition_fn=retry_condition(settings), timeout_seconds=settings.timeout_s)
+        made = self._tasks.get((node.node_id, node.tag))
+        if made is None:
+            made = self._tasks[(node.node_id, node.tag)] = renamed(self._base_task(), node.node_id, {node.tag, TAG})
         return made
+
+    def _base_task(self) -> Any:
+        """node_task with this run's result options (persisted and redacted, or not kept)."""
+        if self._base is None:
+            keep = (dict(persist_result=True, result_serializer=self._serializer, cache_key_fn=self._result_key)
+                    if self.persist_results else dict(cache_policy=NO_CACHE))
+            self._base = node_task.with_options(task_run_name="{key}", **keep)
+        return self._base
 
     def _result_key(self, _context: Any, parameters: dict[str, Any]) -> str:
         return result_key(self.workflow_id, self.run_id, parameters["key"])
@@ -144,5 +161,10 @@ class PrefectBackend:
     async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[Any]]) -> Any:
         if _INLINE.get():
             return await run()
+        await self._prime("foreach")
         return await chunk_task.with_options(name=f"{node_id} iterations", task_run_name=key,
-                                             tags={"foreach", "flowscript"})(key, run)
+                                             tags={"foreach", TAG})(key, run)
+
+    async def _prime(self, kind: str) -> None:
+        if self.tag_limits is not None:
+            await self.tag_limits.prime((kind, TAG))

@@ -25,9 +25,10 @@ from flowscript.compiler.run_config import resolve_config
 from flowscript.compiler.sites import used_secrets
 from flowscript.prefect_backend.artifacts import publish_log
 from flowscript.prefect_backend.backend import DEFAULT_CHUNK_THRESHOLD, PrefectBackend
-from flowscript.prefect_backend.concurrency import shared_limit
+from flowscript.prefect_backend.concurrency import read_limits, shared_limit
 from flowscript.prefect_backend.parameters import INPUT_PARAMETER, flow_docstring, flow_signature
 from flowscript.prefect_backend.secrets import from_secret_blocks
+from flowscript.prefect_backend.tag_limits import TagLimits
 from flowscript.runtime.engine import Engine, RunOptions
 from flowscript.runtime.errors import FlowScriptError, ValidationError
 from flowscript.runtime.persistence import DEFAULT_STATE_DIR, load_state, state_path
@@ -94,10 +95,11 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
     state = launch.resume
     resuming = state is not None
     run_id = state.run_id if state is not None else flow_run_id
+    limits = await read_limits()
     backend = PrefectBackend(meta.name, run_id, list(secrets.values()), persist_results=launch.persist_results,
                              chunk_threshold=launch.chunk_threshold, interactive=launch.interactive,
-                             approvals=launch.approvals,
-                             shared_limit=await shared_limit(meta.name))
+                             approvals=launch.approvals, shared_limit=shared_limit(limits, meta.name),
+                             tag_limits=TagLimits(read_limits, limits))
     engine = Engine(plan, backend, launch.options)
     if state is None:
         state = _retried_run(launch.options, meta.name, run_id)

@@ -3,11 +3,14 @@ redacted on the way to storage so no secret value is ever written there."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from prefect.serializers import JSONSerializer
 from pydantic import Field, PrivateAttr
 
+from flowscript.runtime.persistence import file_safe
 from flowscript.runtime.secrets import Redactor
 
 
@@ -29,5 +32,7 @@ class RedactedJSONSerializer(JSONSerializer):
 
 def result_key(workflow_id: str, run_id: str, node_key: str) -> str:
     """One cache entry per node execution of one run: a retry of the same flow run finds it,
-    another run never does."""
-    return f"flowscript/{workflow_id}/{run_id}/{node_key}"
+    another run never does. A plain file name whatever the names hold (`/`, `..`), and no
+    folders: local storage resolves every folder of a result's path on each read and write."""
+    digest = hashlib.sha256(json.dumps([workflow_id, run_id, node_key]).encode()).hexdigest()[:32]
+    return f"flowscript-{file_safe(workflow_id)[:40]}-{digest}"

@@ -45,14 +45,14 @@ def _write_error(what: str, path: Path, error: OSError) -> StateFileError:
 
 
 def state_path(state_dir: str | os.PathLike[str], workflow_id: str, run_id: str) -> Path:
-    return Path(state_dir) / _safe(workflow_id) / f"{_safe(run_id)}.json"
+    return Path(state_dir) / file_safe(workflow_id) / f"{file_safe(run_id)}.json"
 
 
 def journal_path(path: Path) -> Path:
     return path.with_name(path.stem + ".journal.jsonl")
 
 
-def _safe(name: str) -> str:
+def file_safe(name: str) -> str:
     """Keeps ids usable as file names (no separators, no leading dots)."""
     cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".")
     return cleaned or "_"

@@ -31,26 +31,6 @@ class World:
         return self.api
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_tag_concurrency_lookups(prefect_api) -> Iterator[None]:
-    """Speed only, no effect on what is compared. At the start of every task run Prefect asks
-    its API for slots of the run's tag concurrency limits; on the harness's SQLite, such asks
-    often fail while the server records the previous run's events (SQLITE_BUSY, 503) and the
-    client retries 2 s later. Prefect caches "these tags have no limit" for 5 s; no tag limit
-    exists in these tests, so the answer is given up front for every node kind, for the module."""
-    import cachetools
-    import prefect.concurrency.services as services
-
-    from flowscript.runtime.nodes.registry import HANDLERS
-
-    no_limits = cachetools.TTLCache(maxsize=1000, ttl=3600)
-    for kind in HANDLERS:
-        no_limits[frozenset({f"tag:{kind}", "tag:flowscript"})] = True
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(services, "_no_limits_cache", no_limits)
-        yield
-
-
 @pytest.fixture
 def world(prefect_api) -> Iterator[World]:
     """respx intercepts every httpx request of this process, the Prefect client's too: those

@@ -214,6 +214,42 @@ async def test_a_global_concurrency_limit_named_after_the_workflow_caps_every_ru
         assert server.received["/work"] == 6 and server.max_in_flight == 2  # two runs, one cap of 2
 
 
+async def test_a_tag_concurrency_limit_on_a_node_kind_caps_those_task_runs(write_flow, run_prefect, client):
+    path = write_flow("".join(f'<source id="n{i}" type="http" url="{{{{$config.base}}}}/work"/>' for i in range(4))
+                      + '<transform id="t" type="template"><template>x</template></transform>',
+                      extra='config:\n  base: {type: string, required: true}\n')
+    with CountingServer({"/work": 1}, delays={"/work": 0.2}) as server:
+        free = await run_prefect(path, config={"base": server.url}, max_concurrency=4)
+        assert free.status == "completed" and server.max_in_flight == 4  # primed "no limit" for source:http
+    await client.create_concurrency_limit(tag="source:http", concurrency_limit=1)
+    try:
+        with CountingServer({"/work": 1}, delays={"/work": 0.2}) as server:
+            capped = await run_prefect(path, config={"base": server.url}, max_concurrency=4)
+            assert capped.status == "completed" and server.received["/work"] == 4
+            assert server.max_in_flight == 1  # the limit made after that run counts for the next one at once
+    finally:
+        await client.delete_concurrency_limit_by_tag("source:http")
+
+
+async def test_task_runs_do_not_ask_for_tag_limits_that_do_not_exist(write_flow, run_prefect, prefect_api):
+    """Prefect asks for a slot of every tag's limit before each tagged task run (a write on its
+    API); the backend lists the limits once per run instead and tells Prefect none exist."""
+    import prefect.concurrency.services as services
+    import respx
+
+    services._no_limits_cache.clear()  # what earlier runs in this process taught Prefect
+    path = write_flow('<transform id="a" type="template"><template>x</template></transform>'
+                      '<foreach id="each" collection="range(0, 3)">'
+                      '<transform id="b" type="template"><template>{{item}}</template></transform></foreach>'
+                      '<sink id="save" type="file" input="a" path="out/a.txt"/>')
+    with respx.mock(assert_all_called=False) as router:
+        asks = router.post(url__regex=r"/v2/concurrency_limits/increment-with-lease$").pass_through()
+        router.route(url__startswith=prefect_api.url).pass_through()
+        outcome = await run_prefect(path)
+    assert outcome.status == "completed" and (path.parent / "out" / "a.txt").read_text() == "x"
+    assert asks.call_count == 0
+
+
 def test_the_chunk_size_comes_from_the_environment():
     import pytest
 
@@ -223,3 +259,13 @@ def test_the_chunk_size_comes_from_the_environment():
     assert chunk_threshold_from({}) == 100 and chunk_threshold_from({"FLOWSCRIPT_FOREACH_CHUNK": "25"}) == 25
     with pytest.raises(ValidationError, match="FLOWSCRIPT_FOREACH_CHUNK"):
         chunk_threshold_from({"FLOWSCRIPT_FOREACH_CHUNK": "0"})
+
+
+def test_result_keys_are_one_plain_file_name_per_node_execution():
+    from flowscript.prefect_backend.results import result_key
+
+    keys = {result_key(wf, run, key) for wf in ("report", "../../etc", "a/b") for run in ("r1", "r2")
+            for key in ("live->cache", "live__cache", "each[3].fmt", "each_3_.fmt")}
+    assert len(keys) == 3 * 2 * 4
+    assert all("/" not in key and not key.startswith(".") for key in keys)
+    assert result_key("report", "r1", "save") == result_key("report", "r1", "save")
