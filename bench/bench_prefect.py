@@ -57,6 +57,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prefect_servers import Pids, cpu_s, postgres_server, sqlite_harness
+
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 CHAIN_NODES = 50
@@ -64,7 +66,7 @@ WAVE_NODES = 200
 FOREACH_ITEMS = 1_000
 CONCURRENCY = 10
 CHUNK = 100  # the Prefect backend's chunk_threshold
-ROUNDS = 3
+ROUNDS = 7
 HEADER = "---\nname: {name}\nversion: 1.0\n{extra}---\n\n# {name}\n\n<workflow>\n"
 
 
@@ -237,17 +239,12 @@ def flowscript_run(path: Path, ours: Ours) -> Callable[[], Awaitable[Any]]:
 
 
 # ---------------------------------------------------------------- measuring
-def server_cpu_s() -> float:
-    """CPU seconds the Prefect server subprocess has used so far (0 when it cannot be read)."""
-    from prefect.server.api.server import SubprocessASGIServer
+SERVER: list[Pids] = []  # main() puts here what lists the API server's processes
 
-    server = SubprocessASGIServer._instances.get(None)
-    process = server.server_process if server else None
-    try:
-        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()  # type: ignore[union-attr]
-    except (AttributeError, OSError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+def server_cpu_s() -> float:
+    """CPU seconds the Prefect API server (and its database server) have used so far."""
+    return cpu_s(SERVER[0]()) if SERVER else 0.0
 
 
 async def settle(limit_s: float = 60.0) -> None:
@@ -267,9 +264,36 @@ async def settle(limit_s: float = 60.0) -> None:
 class Sample:
     wall: float  # seconds of the flow run, as the caller waits for it
     cpu: float  # CPU seconds of this process (every thread: the engine, Prefect's client and its services)
-    server_cpu: float  # CPU seconds of the Prefect server subprocess
+    server_cpu: float  # CPU seconds of the Prefect API server (and of PostgreSQL, with --database postgres)
     retries: int  # API requests the server answered 503 and Prefect's client repeated ~2 s later
-    best: float = 0.0  # of the rounds: the shortest wall time
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One variant's samples, a sample per round."""
+
+    samples: list[Sample]
+
+    def median(self, what: str) -> float:
+        return statistics.median(getattr(s, what) for s in self.samples)
+
+    @property
+    def best(self) -> float:
+        return min(s.wall for s in self.samples)
+
+    @property
+    def retries(self) -> int:
+        return sum(s.retries for s in self.samples)
+
+
+def paired(ours: Figures, hand: Figures, what: str) -> tuple[float, float, float]:
+    """Ratios of ours to hand-written run in the same round (one after the other): their median
+    and quartiles. Pairing cancels most of what the machine's load does to both."""
+    ratios = sorted(getattr(o, what) / getattr(h, what) for o, h in zip(ours.samples, hand.samples, strict=True))
+    if len(ratios) < 4:
+        return statistics.median(ratios), ratios[0], ratios[-1]
+    low, _, high = statistics.quantiles(ratios, n=4)
+    return statistics.median(ratios), low, high
 
 
 class RetryCounter(logging.Handler):
@@ -295,19 +319,16 @@ async def sample(call: Callable[[], Awaitable[Any]]) -> Sample:
                   RETRIES.count - retries)
 
 
-async def measure(variants: dict[str, Callable[[], Awaitable[Any]]], rounds: int) -> dict[str, Sample]:
-    """Per variant the median of each figure (503 retries: the total); one warm-up run each,
-    then the rounds interleaved, so a change in the machine's load touches every variant alike."""
+async def measure(variants: dict[str, Callable[[], Awaitable[Any]]], rounds: int) -> dict[str, Figures]:
+    """One warm-up run of each variant, then the rounds, every variant once per round in turn,
+    so a change in the machine's load touches every variant alike."""
     samples: dict[str, list[Sample]] = {label: [] for label in variants}
     for call in variants.values():
         await sample(call)
     for _ in range(rounds):
         for label, call in variants.items():
             samples[label].append(await sample(call))
-    return {label: Sample(statistics.median(s.wall for s in values), statistics.median(s.cpu for s in values),
-                          statistics.median(s.server_cpu for s in values), sum(s.retries for s in values),
-                          min(s.wall for s in values))
-            for label, values in samples.items()}
+    return {label: Figures(values) for label, values in samples.items()}
 
 
 OURS = (Ours("prefect", persist=True), Ours("prefect", persist=False), Ours("prefect", persist=False, state=False),
@@ -335,52 +356,54 @@ def task_runs(shape: str, variant: str | None = None) -> int:
     return FOREACH_ITEMS if variant and variant.startswith("per item") else 1 + FOREACH_ITEMS // CHUNK
 
 
-def report(shape: str, figures: dict[str, Sample]) -> None:
-    print(f"\n{shape}: medians of the rounds per flow run (CPU: this process / the server; 503s: in all rounds)")
+def report(shape: str, figures: dict[str, Figures]) -> None:
+    print(f"\n{shape}: medians of the rounds per flow run (CPU: this process / the API server; 503s: in all rounds)")
     for label, f in figures.items():
         runs = task_runs(shape, label.split(", ")[1] if label.startswith("hand") else None)
-        per_run = "" if label.startswith("local") else f" {f.wall / runs * 1000:6.2f} ms/task run"
-        print(f"  {label:<58} {f.wall:7.3f} s{per_run:<22} best {f.best:7.3f} s"
-              f"  CPU {f.cpu:6.3f} / {f.server_cpu:6.3f} s  503s: {f.retries}")
+        per_run = "" if label.startswith("local") else f" {f.median('wall') / runs * 1000:6.2f} ms/task run"
+        print(f"  {label:<58} {f.median('wall'):7.3f} s{per_run:<22} best {f.best:7.3f} s"
+              f"  CPU {f.median('cpu'):6.3f} / {f.median('server_cpu'):6.3f} s  503s: {f.retries}")
 
 
-def fmt(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+COMPARED = (  # ours (an OURS index) against a hand-written setting
+    (1, "defaults", "ours, persist off / hand, defaults"),
+    (0, "persist_result=True", "ours (defaults: persist on) / hand, persist_result=True"),
+    (1, "our tags", "ours, persist off / hand, our tags"),
+)
 
 
-TABLES = {"wall": "wall seconds (median)", "best": "wall seconds (best of the rounds)",
-          "cpu": "CPU seconds of this process (median)"}
-
-
-def ratio_table(results: dict[str, dict[str, Sample]], what: str) -> None:
-    """Ours against every hand-written variant: median `wall` seconds, `best` (shortest) wall
-    seconds or median `cpu` seconds of this process."""
-    print(f"\n{TABLES[what]}: ours / hand-written Prefect")
-    print("\n| shape | hand-written variant | task runs ours / hand | ours, persist off | hand, defaults | ratio "
-          "| hand, our tags | ratio | ours, persist on | hand, persist_result=True | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+def ratio_table(results: dict[str, dict[str, Figures]], what: str) -> None:
+    """Ours against every hand-written variant: the median of the paired per-round ratios of
+    `wall` seconds or `cpu` seconds of this process, with their quartiles."""
+    name = {"wall": "wall seconds", "cpu": "CPU seconds of this process"}[what]
+    print(f"\n{name}: ours / hand-written Prefect, median of the rounds' paired ratios [quartiles]\n")
+    print("| shape | hand-written variant | task runs ours / hand | " + " | ".join(c[2] for c in COMPARED) + " |")
+    print("|---|---|---|" + "---|" * len(COMPARED))
     for shape, figures in results.items():
-        off = getattr(figures[OURS[1].label], what)
-        on = getattr(figures[OURS[0].label], what)
         hand_variants = dict.fromkeys(label.split(", ")[1] for label in figures if label.startswith("hand"))
         for variant in hand_variants:
-            plain, tagged, kept = (getattr(figures[hand_label(variant, setting)], what)
-                                   if hand_label(variant, setting) in figures else None for setting in HAND_SETTINGS)
-            print(f"| {shape} | {variant} | {task_runs(shape)} / {task_runs(shape, variant)} | {off:.3f} "
-                  f"| {fmt(plain)} | {fmt(plain and off / plain, 2)} | {fmt(tagged)} "
-                  f"| {fmt(tagged and off / tagged, 2)} | {on:.3f} | {fmt(kept)} | {fmt(kept and on / kept, 2)} |")
+            cells = []
+            for ours_index, setting, _ in COMPARED:
+                hand = figures.get(hand_label(variant, setting))
+                if hand is None:
+                    cells.append("–")
+                    continue
+                mid, low, high = paired(figures[OURS[ours_index].label], hand, what)
+                cells.append(f"{mid:.2f} [{low:.2f}–{high:.2f}]")
+            print(f"| {shape} | {variant} | {task_runs(shape)} / {task_runs(shape, variant)} | "
+                  + " | ".join(cells) + " |")
 
 
-def summary(results: dict[str, dict[str, Sample]]) -> None:
+def summary(results: dict[str, dict[str, Figures]]) -> None:
     """Markdown tables of every shape: ours against hand-written Prefect, and against local."""
-    for what in TABLES:
+    for what in ("wall", "cpu"):
         ratio_table(results, what)
-    print("\nwall: the Prefect backend against the local backend")
-    print("\n| shape | local, state+log | local, no state/log | Prefect, persist on | Prefect, persist off "
+    print("\nwall seconds (median): the Prefect backend against the local backend\n")
+    print("| shape | local, state+log | local, no state/log | Prefect, persist on | Prefect, persist off "
           "| Prefect, persist off, no state/log | Prefect / local (defaults) |")
     print("|---|---|---|---|---|---|---|")
     for shape, figures in results.items():
-        cells = [figures[ours.label].wall for ours in (OURS[3], OURS[4], OURS[0], OURS[1], OURS[2])]
+        cells = [figures[ours.label].median("wall") for ours in (OURS[3], OURS[4], OURS[0], OURS[1], OURS[2])]
         print(f"| {shape} | " + " | ".join(f"{c:.3f}" for c in cells) + f" | {cells[2] / cells[0]:.0f}x |")
 
 
@@ -470,19 +493,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--only", default="chain,wave,foreach")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     shapes = [s for s in args.only.split(",") if s]
 
     from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
 
     import flowscript.prefect_backend  # noqa: F401  (its environment defaults, before Prefect starts)
 
     with tempfile.TemporaryDirectory(prefix="flowscript-bench-prefect-") as tmp:
         folder = Path(tmp)
         (folder / "results").mkdir()
-        with prefect_test_harness(server_startup_timeout=60), temporary_settings(
-                updates={PREFECT_LOCAL_STORAGE_PATH: str(folder / "results")}):
+        server = sqlite_harness() if args.database == "sqlite" else postgres_server(folder)
+        with server as pids, temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: str(folder / "results")}):
+            SERVER.append(pids)
+            print(f"Prefect API: {args.database}, {args.rounds} rounds")
             asyncio.run(run_all(folder, shapes, args.rounds, args.profile))
 
 

@@ -1,5 +1,6 @@
-"""A real `prefect server start` on 127.0.0.1 for the deployment tests: started in a
-temporary PREFECT_HOME, waited for, stopped at the end."""
+"""A real `prefect server start` on 127.0.0.1 for the deployment tests (and the Prefect
+benchmark, bench/bench_prefect.py --database postgres): started in a temporary
+PREFECT_HOME, waited for, stopped at the end."""
 
 from __future__ import annotations
 
@@ -23,18 +24,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def prefect_server(home: Path, *, startup_timeout: float = 90) -> Iterator[str]:
-    """Yields the API URL (`http://127.0.0.1:PORT/api`)."""
+def prefect_server(home: Path, *, startup_timeout: float = 90, env: dict[str, str] | None = None,
+                   started: list[int] | None = None) -> Iterator[str]:
+    """Yields the API URL (`http://127.0.0.1:PORT/api`). `env`: more settings for the server
+    (its database, say); `started` receives the server's process id."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_UI_API_URL": url,  # else the UI calls port 4200
            "PREFECT_API_URL": "", "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1",
-           "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false"}
+           "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false", **(env or {})}
     log = open(home / "server.log", "w")  # noqa: SIM115  (closed below)
     process = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host",
                                 "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
+    if started is not None:
+        started.append(process.pid)
     try:
         deadline = time.monotonic() + startup_timeout
         while True:
