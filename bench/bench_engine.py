@@ -12,16 +12,11 @@ total and per-node time; each figure is the median of ROUNDS runs.
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from flowscript.compiler.loader import load_workflow
-from flowscript.compiler.run_config import resolve_config
-from flowscript.runtime.engine import Engine, RunOptions
-from flowscript.runtime.local_backend import LocalBackend
+from local_run import timed_run
 
 NODES = 200
 LONG_CHAIN = 1_000
@@ -49,16 +44,7 @@ def wave(nodes: int) -> str:
 
 
 def run_once(path: Path, state: bool, log: bool) -> float:
-    """Seconds of one engine run (loading the workflow is not counted)."""
-    loaded = load_workflow(path)
-    options = RunOptions(workdir=path.parent, state_dir=path.parent / ".state" if state else None, write_log=log)
-    engine = Engine(loaded.plan, LocalBackend(interactive=False), options)
-    run_state = engine.new_state(resolve_config(loaded.workflow.meta, {}))
-    start = time.perf_counter()
-    asyncio.run(engine.run(run_state, {}))
-    elapsed = time.perf_counter() - start
-    assert run_state.status == "completed", run_state.status
-    return elapsed
+    return timed_run(path, state=state, log=log)[0]
 
 
 def bench(label: str, path: Path, nodes: int, waves: int) -> None:

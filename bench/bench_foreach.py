@@ -15,7 +15,6 @@ Each run goes through the engine in this process with the local backend. Prints 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import statistics
 import subprocess
@@ -27,10 +26,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from flowscript.compiler.loader import load_workflow
-from flowscript.compiler.run_config import resolve_config
-from flowscript.runtime.engine import Engine, RunOptions
-from flowscript.runtime.local_backend import LocalBackend
+from local_run import timed_run
 
 ITEMS = 1_000
 CONCURRENCY = 10
@@ -117,14 +113,7 @@ def write(folder: Path, name: str, body: str, items: int, concurrency: int) -> P
 
 
 def run_once(path: Path, state: bool, config: dict[str, str] | None = None) -> float:
-    loaded = load_workflow(path)
-    options = RunOptions(workdir=path.parent, state_dir=path.parent / ".state" if state else None, write_log=False)
-    engine = Engine(loaded.plan, LocalBackend(interactive=False), options)
-    run_state = engine.new_state(resolve_config(loaded.workflow.meta, config or {}))
-    start = time.perf_counter()
-    asyncio.run(engine.run(run_state, {}))
-    elapsed = time.perf_counter() - start
-    assert run_state.status == "completed", run_state.status
+    elapsed, run_state = timed_run(path, state=state, config=config)
     assert len(run_state.node_results["each"].output) == int(run_state.node_results["each"].meta["items"])
     return elapsed
 

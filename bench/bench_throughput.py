@@ -11,17 +11,12 @@ apart from the cost of reading, transforming and writing. Prints seconds, record
 
 from __future__ import annotations
 
-import asyncio
 import json
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from flowscript.compiler.loader import load_workflow
-from flowscript.compiler.run_config import resolve_config
-from flowscript.runtime.engine import Engine, RunOptions
-from flowscript.runtime.local_backend import LocalBackend
+from local_run import timed_run
 
 SIZES = (1_000, 10_000, 100_000)
 ROUNDS = 3  # median of this many runs
@@ -50,15 +45,7 @@ def records(n: int) -> list[dict[str, object]]:
 
 
 def run_once(path: Path, state: bool) -> float:
-    loaded = load_workflow(path)
-    options = RunOptions(workdir=path.parent, state_dir=path.parent / ".state" if state else None, write_log=False)
-    engine = Engine(loaded.plan, LocalBackend(interactive=False), options)
-    run_state = engine.new_state(resolve_config(loaded.workflow.meta, {}))
-    start = time.perf_counter()
-    asyncio.run(engine.run(run_state, {}))
-    elapsed = time.perf_counter() - start
-    assert run_state.status == "completed", run_state.status
-    return elapsed
+    return timed_run(path, state=state)[0]
 
 
 def main() -> None:

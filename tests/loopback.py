@@ -13,10 +13,37 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
-class CountingServer:
+class LoopbackServer:
+    """A threading HTTP server on 127.0.0.1 (a free port), served from a daemon thread while
+    the `with` block lasts; a subclass says how it answers in `_handler()`."""
+
+    def __init__(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+class CountingServer(LoopbackServer):
     def __init__(self, answers: dict[str, Any], *, fail_first: dict[str, list[int]] | None = None,
                  delays: dict[str, float] | None = None) -> None:
         self.answers = answers
@@ -32,22 +59,11 @@ class CountingServer:
         self._release = threading.Event()
         self._drop = False
         self.arrived = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> CountingServer:
-        self._thread.start()
-        return self
+        super().__init__()
 
     def __exit__(self, *exc: object) -> None:
         self.release(drop=True)
-        self._server.shutdown()
-        self._server.server_close()
+        super().__exit__(*exc)
 
     def hold(self, path: str) -> None:
         self._held.add(path)

@@ -14,10 +14,9 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -26,13 +25,11 @@ import httpx
 import pytest
 import respx
 from example_world import DEFAULT_BASE, EXAMPLES, FakeApi, Seen, parse_body
+from local_runs import Outcome as LocalOutcome
+from local_runs import run_local
+from loopback import LoopbackServer
 
 from flowscript.compiler.loader import load_workflow
-from flowscript.compiler.run_config import resolve_config
-from flowscript.runtime.engine import Engine, RunOptions
-from flowscript.runtime.local_backend import LocalBackend
-from flowscript.runtime.signals import RunFailed
-from flowscript.runtime.state import RunState
 
 
 # ------------------------------------------------------------------ serving the fake
@@ -80,37 +77,27 @@ class Loopback:
     base_url: str
 
 
+class FakeApiServer(LoopbackServer):
+    def __init__(self, api: FakeApi) -> None:
+        self.api = api
+        super().__init__()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"api": self.api})
+
+
 @pytest.fixture
 def loopback() -> Iterator[Loopback]:
     """A FakeApi served by a real HTTP server on 127.0.0.1 (a free port), for CLI runs."""
     fake = FakeApi()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"api": fake}))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield Loopback(fake, f"http://127.0.0.1:{server.server_address[1]}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with FakeApiServer(fake) as server:
+        yield Loopback(fake, server.url)
 
 
 # ------------------------------------------------------------------ running an example
 @dataclass
-class Outcome:
-    state: RunState
-    failure: RunFailed | None
+class Outcome(LocalOutcome):
     folder: Path
-
-    @property
-    def status(self) -> str:
-        return self.state.status
-
-    def output(self, key: str) -> Any:
-        return self.state.node_results[key].output
-
-    def result(self, key: str):
-        return self.state.node_results[key]
 
     def text(self, relative: str) -> str:
         return (self.folder / relative).read_text(encoding="utf-8")
@@ -137,19 +124,12 @@ class Examples:
     async def run(self, name: str, *, config: dict[str, Any] | None = None,
                   secrets: dict[str, str] | None = None, **options: Any) -> Outcome:
         """Runs the example in this process on the local backend (no terminal), no log written."""
-        loaded = load_workflow(self.path(name))
-        assert not loaded.diagnostics, [d.render() for d in loaded.diagnostics]
-        options.setdefault("workdir", self.folder)
-        options.setdefault("state_dir", self.folder / ".state")
+        diagnostics = load_workflow(self.path(name)).diagnostics
+        assert not diagnostics, [d.render() for d in diagnostics]
         options.setdefault("write_log", False)
         options.setdefault("env", {"FLOWSCRIPT_AI_BASE_URL": f"{DEFAULT_BASE}/v1"})  # never the real environment
-        engine = Engine(loaded.plan, LocalBackend(interactive=False), RunOptions(**options))
-        state = engine.new_state(resolve_config(loaded.workflow.meta, config or {}))
-        try:
-            await engine.run(state, secrets or {})
-        except RunFailed as failure:
-            return Outcome(state, failure, self.folder)
-        return Outcome(state, None, self.folder)
+        ran = await run_local(self.path(name), config=config, secrets=secrets or {}, **options)
+        return Outcome(ran.state, ran.failure, ran.engine, self.folder)
 
     def cli(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """`flowscript run --local NAME.flow.md ARGS...` in the copy's folder, with no terminal."""

@@ -25,13 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flowscript.compiler.loader import load_workflow
-from flowscript.compiler.run_config import resolve_config
-from flowscript.compiler.sites import used_secrets
-from flowscript.runtime.engine import Engine, RunOptions
-from flowscript.runtime.local_backend import LocalBackend
 from flowscript.runtime.markdown_log import is_iteration_key
-from flowscript.runtime.secrets import read_secrets
 from flowscript.runtime.signals import RunFailed
 from flowscript.runtime.state import RunState
 
@@ -67,23 +61,11 @@ async def run_local(path: Path, *, config: dict[str, Any] | None = None, input: 
                     **options: Any) -> RunOutcome:
     """Runs (or resumes) a workflow on the local backend in this process, as the CLI does:
     secrets read from `env`, the workflow's folder as workdir, the log written into the file."""
-    loaded = load_workflow(path)
-    meta = loaded.workflow.meta
-    options.setdefault("workdir", path.parent)
-    options.setdefault("state_dir", path.parent / STATE_DIR)
-    env = env or {}
-    engine = Engine(loaded.plan, LocalBackend(interactive=False), RunOptions(env=env, **options))
-    secrets = read_secrets(meta.secrets, env, required=used_secrets(loaded.workflow) & set(meta.secrets))
-    if resume is not None:
-        state, running = resume, engine.resume(resume, secrets)
-    else:
-        state = engine.new_state(resolve_config(meta, config or {}), input=input)
-        running = engine.run(state, secrets)
-    try:
-        await running
-    except RunFailed as failure:
-        return RunOutcome("local", state, failure, path.parent)
-    return RunOutcome("local", state, None, path.parent)
+    from local_runs import run_local as run_on_local
+
+    outcome = await run_on_local(path, config=config, input=input, resume=resume, env=env or {},
+                                 state_dir=path.parent / STATE_DIR, **options)
+    return RunOutcome("local", outcome.state, outcome.failure, path.parent)
 
 
 async def run_prefect(path: Path, *, config: dict[str, Any] | None = None, input: Any = None,

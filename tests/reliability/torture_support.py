@@ -36,9 +36,11 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from loopback import LoopbackServer
 
 from flowscript.compiler.loader import load_workflow
 from flowscript.runtime.persistence import load_state
@@ -145,7 +147,7 @@ class Commit:
     body: Any
 
 
-class TortureServer:
+class TortureServer(LoopbackServer):
     """Answers every path (deterministically, with a fixed Date header) after a random
     delay of `delay_ms`; records every received request and every committed one with the
     number of the process that sent it."""
@@ -156,21 +158,7 @@ class TortureServer:
         self.received: list[tuple[str, int]] = []
         self.commits: list[Commit] = []
         self.changed = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> TortureServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     def received_from(self, proc: int) -> int:
         with self.changed:
