@@ -20,9 +20,12 @@ primed and Prefect asks as it would without us.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import Any
 
 from prefect.context import TagsContext
 
@@ -32,14 +35,17 @@ FRESH_FOR_S = 5.0  # as long as Prefect trusts its own "no limit" answer
 log = logging.getLogger(__name__)
 
 
-def _prefect_no_limit_cache() -> object | None:
-    """Prefect 3.8's cache of tag sets without limits (frozenset of `tag:` names -> True)."""
+def _prefect_no_limit_cache() -> tuple[Any, AbstractContextManager[Any]] | None:
+    """Prefect 3.8's cache of tag sets without limits (frozenset of `tag:` names -> True), and
+    the lock its acquisition threads hold around it."""
     try:
         from prefect.concurrency import services
     except ImportError:
         return None
     cache = getattr(services, "_no_limits_cache", None)
-    return cache if hasattr(cache, "__setitem__") and hasattr(cache, "pop") else None
+    if not (hasattr(cache, "__setitem__") and hasattr(cache, "pop")):
+        return None
+    return cache, getattr(services, "_cache_lock", None) or contextlib.nullcontext()
 
 
 class TagLimits:
@@ -50,20 +56,22 @@ class TagLimits:
         self._names: frozenset[str] | None = known.names if known is not None else None
         self._read_at = time.monotonic() if known is not None else 0.0
         self._refreshing = asyncio.Lock()
-        self._cache = _prefect_no_limit_cache()
+        self._prefect = _prefect_no_limit_cache()
 
     async def prime(self, tags: Iterable[str]) -> None:
         """Before a task run with `tags`: tell Prefect they have no limit, when that is so."""
-        if self._cache is None:
+        if self._prefect is None:
             return
         names = frozenset(f"tag:{tag}" for tag in {*tags, *(TagsContext.get().current_tags or ())})
         existing = await self._existing()
         if existing is None:
             return
-        if names & existing:  # a limit made since Prefect last asked counts from now, not in 5 s
-            self._cache.pop(names, None)  # type: ignore[attr-defined]
-        else:
-            self._cache[names] = True  # type: ignore[index]
+        cache, lock = self._prefect
+        with lock:
+            if names & existing:  # a limit made since Prefect last asked counts from now, not in 5 s
+                cache.pop(names, None)
+            else:
+                cache[names] = True
 
     async def _existing(self) -> frozenset[str] | None:
         if time.monotonic() - self._read_at < FRESH_FOR_S:

@@ -161,11 +161,17 @@ async def test_five_prefect_runs_at_once(tmp_path, prefect_api):
     _write_flows(tmp_path)
     state_dir = tmp_path / ".state"
     chosen = [(n, f"t{n}-{n % CONFIGS}") for n in range(WORKFLOWS)] + [(0, "t0-4")]  # 5 runs, workflow 0 twice
-    with CountingServer(_answers(), delays={f"/w{n}/{tag}/meta": 1.0 for n, tag in chosen}) as server:
-        outcomes = await asyncio.gather(*(
+    with CountingServer(_answers()) as server:
+        metas = [f"/w{n}/{tag}/meta" for n, tag in chosen]
+        for path in metas:  # each run's first request waits until every run has sent its own
+            server.hold(path)
+        running = asyncio.gather(*(
             run_on_prefect(tmp_path / f"load-{n}.flow.md", config={"base_url": server.url, "tag": tag},
                            state_dir=state_dir)
             for n, tag in chosen))
+        await asyncio.to_thread(lambda: [server.wait_for(path, timeout=25) for path in metas])
+        server.release(drop=False)
+        outcomes = await running
         assert [o.status for o in outcomes] == ["completed"] * len(chosen), [o.failure for o in outcomes]
         assert _overlapped([o.state for o in outcomes])
         runs = [(n, tag, o.state.run_id) for (n, tag), o in zip(chosen, outcomes, strict=True)]
