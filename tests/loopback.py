@@ -9,6 +9,7 @@ when its client went away before the work was committed).
 from __future__ import annotations
 
 import json
+import socketserver
 import threading
 import time
 from collections import Counter
@@ -21,10 +22,13 @@ class LoopbackServer:
     the `with` block lasts; a subclass says how it answers in `_handler()`."""
 
     def __init__(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = self._make_server()
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
+
+    def _make_server(self) -> socketserver.ThreadingTCPServer:
+        return ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         raise NotImplementedError

@@ -78,6 +78,22 @@ async def test_a_run_started_through_the_api_runs_with_its_parameters(served, cl
         assert (served.folder / output).read_text() == (reference / output).read_text()
 
 
+async def _wait_for_input_schema(client, flow_run_id, key: str) -> None:
+    """Prefect pauses the flow run first and stores the form's schema a moment later; the
+    server refuses an answer before then (a person in the UI is never that quick)."""
+    import httpx
+
+    for _ in range(100):
+        try:
+            await client.read_flow_run_input(flow_run_id, key)
+            return
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code != 404:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"no input schema {key} for flow run {flow_run_id}")
+
+
 @pytest.mark.parametrize(("action", "outcome"), [("approve", "COMPLETED"), ("reject", "CANCELLED")])
 async def test_a_checkpoint_waits_for_an_approval_given_through_the_api(served, client, action, outcome):
     deployment = await _deployment(client, "approval-gate")

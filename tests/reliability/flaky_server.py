@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from loopback import LoopbackServer
+
 
 @dataclass(frozen=True)
 class Action:
@@ -71,11 +73,16 @@ REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
-class FlakyServer:
+class FlakyServer(LoopbackServer):
+    """Speaks HTTP by hand on raw sockets (a plain TCP server), so it can misbehave."""
+
     def __init__(self, schedules: dict[str, list[Action]] | None = None) -> None:
         self.schedules: dict[str, list[Action]] = {p: list(s) for p, s in (schedules or {}).items()}
         self.hits: list[Hit] = []
         self.lock = threading.Condition()
+        super().__init__()
+
+    def _make_server(self) -> socketserver.ThreadingTCPServer:
         server = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -83,21 +90,7 @@ class FlakyServer:
                 server._handle(self.request)
 
         socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> FlakyServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
 
     # ---------------------------------------------------------------- what the tests read
     def to(self, path: str) -> list[Hit]:
