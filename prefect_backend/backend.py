@@ -87,7 +87,9 @@ class PrefectBackend:
         self._serializer = RedactedJSONSerializer.with_secrets(self.secrets)
         self._redactor = Redactor(self.secrets)
         self._tasks: dict[tuple[str, str], Any] = {}  # (node id, tag) -> its Prefect task
-        self._base: Any = None
+        keep = (dict(persist_result=True, result_serializer=self._serializer, cache_key_fn=self._result_key)
+                if self.persist_results else dict(cache_policy=NO_CACHE))
+        self._base = node_task.with_options(task_run_name="{key}", **keep)  # this run's result options
 
     async def run_task(self, node: NodeTask) -> Any:
         if self.shared_limit is not None and ":" in node.tag:  # a data node: `source:http`...
@@ -114,21 +116,13 @@ class PrefectBackend:
         retries gets a task per execution, whose retry condition counts that execution's retries."""
         settings = node.retry
         if settings is not None:
-            return self._base_task().with_options(
+            return self._base.with_options(
                 name=node.node_id, tags={node.tag, TAG}, retries=settings.max_retries,
                 retry_condition_fn=retry_condition(settings), timeout_seconds=settings.timeout_s)
         made = self._tasks.get((node.node_id, node.tag))
         if made is None:
-            made = self._tasks[(node.node_id, node.tag)] = renamed(self._base_task(), node.node_id, {node.tag, TAG})
+            made = self._tasks[(node.node_id, node.tag)] = renamed(self._base, node.node_id, {node.tag, TAG})
         return made
-
-    def _base_task(self) -> Any:
-        """node_task with this run's result options (persisted and redacted, or not kept)."""
-        if self._base is None:
-            keep = (dict(persist_result=True, result_serializer=self._serializer, cache_key_fn=self._result_key)
-                    if self.persist_results else dict(cache_policy=NO_CACHE))
-            self._base = node_task.with_options(task_run_name="{key}", **keep)
-        return self._base
 
     def _result_key(self, _context: Any, parameters: dict[str, Any]) -> str:
         return result_key(self.workflow_id, self.run_id, parameters["key"])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flowscript.compiler.loader import load_workflow
+from flowscript.compiler.loader import LoadedWorkflow, load_workflow
 from flowscript.compiler.run_config import resolve_config
 from flowscript.compiler.sites import used_secrets
 from flowscript.runtime.engine import Engine, RunOptions
@@ -46,11 +46,11 @@ class Outcome:
 
 async def run_local(path: Path, *, config: dict[str, Any] | None = None, input: Any = None,
                     secrets: dict[str, str] | None = None, resume: RunState | None = None, backend: Any = None,
-                    **options: Any) -> Outcome:
+                    loaded: LoadedWorkflow | None = None, **options: Any) -> Outcome:
     """Runs (or resumes) the workflow in this process, its folder the workdir, state files in
-    its .state/. Secrets: `secrets`; without them and with an `env` option, the declared ones
+    its .state/ (`loaded`: the file already loaded). Secrets: `secrets`; without them and with an `env` option, the declared ones
     `env` holds, as the CLI reads them (a used one missing is an error); else none."""
-    loaded = load_workflow(path)
+    loaded = loaded or load_workflow(path)
     options.setdefault("workdir", path.parent)
     options.setdefault("state_dir", path.parent / ".state")
     engine = Engine(loaded.plan, backend or LocalBackend(interactive=False), RunOptions(**options))

@@ -124,11 +124,11 @@ class Examples:
     async def run(self, name: str, *, config: dict[str, Any] | None = None,
                   secrets: dict[str, str] | None = None, **options: Any) -> Outcome:
         """Runs the example in this process on the local backend (no terminal), no log written."""
-        diagnostics = load_workflow(self.path(name)).diagnostics
-        assert not diagnostics, [d.render() for d in diagnostics]
+        loaded = load_workflow(self.path(name))
+        assert not loaded.diagnostics, [d.render() for d in loaded.diagnostics]
         options.setdefault("write_log", False)
         options.setdefault("env", {"FLOWSCRIPT_AI_BASE_URL": f"{DEFAULT_BASE}/v1"})  # never the real environment
-        ran = await run_local(self.path(name), config=config, secrets=secrets or {}, **options)
+        ran = await run_local(self.path(name), config=config, secrets=secrets or {}, loaded=loaded, **options)
         return Outcome(ran.state, ran.failure, ran.engine, self.folder)
 
     def cli(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
