@@ -8,6 +8,7 @@ are not run again (and their persisted task results back this up on another mach
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import os
 from collections.abc import Mapping
@@ -25,7 +26,7 @@ from flowscript.compiler.run_config import resolve_config
 from flowscript.compiler.sites import used_secrets
 from flowscript.prefect_backend.artifacts import publish_log
 from flowscript.prefect_backend.backend import DEFAULT_CHUNK_THRESHOLD, PrefectBackend
-from flowscript.prefect_backend.concurrency import read_limits, shared_limit
+from flowscript.prefect_backend.concurrency import LimitNames, read_limits, shared_limit
 from flowscript.prefect_backend.parameters import INPUT_PARAMETER, flow_docstring, flow_signature
 from flowscript.prefect_backend.secrets import from_secret_blocks
 from flowscript.prefect_backend.tag_limits import TagLimits
@@ -40,7 +41,12 @@ from flowscript.runtime.state import RunState
 @dataclass
 class Launch:
     """What the caller of a flow run adds (the CLI, a test): engine options, a run to resume,
-    and, once the run ends, its state and failure. Deployment runs use the defaults."""
+    and, once the run ends, its state and failure. Deployment runs use the defaults.
+
+    A caller that outlives the flow run (launcher.run_through_prefect) may read the API's
+    concurrency limits while Prefect creates the flow run (`limits`) and take the log
+    artifact's request over (`log_after_flow`): the artifact is then published while Prefect
+    records the flow run's end, not before, and the caller awaits `publishing`."""
 
     options: RunOptions = field(default_factory=RunOptions)
     resume: RunState | None = None
@@ -48,6 +54,9 @@ class Launch:
     approvals: Literal["terminal", "prefect"] = "prefect"  # the CLI asks on its terminal instead
     persist_results: bool = True
     chunk_threshold: int = field(default_factory=lambda: chunk_threshold_from(os.environ))
+    limits: asyncio.Future[LimitNames] | None = None
+    log_after_flow: bool = False
+    publishing: asyncio.Future[None] | None = None
     state: RunState | None = None
     failure: RunFailed | None = None
 
@@ -95,7 +104,7 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
     state = launch.resume
     resuming = state is not None
     run_id = state.run_id if state is not None else flow_run_id
-    limits = await read_limits()
+    limits = await (launch.limits or read_limits())
     backend = PrefectBackend(meta.name, run_id, list(secrets.values()), persist_results=launch.persist_results,
                              chunk_threshold=launch.chunk_threshold, interactive=launch.interactive,
                              approvals=launch.approvals, shared_limit=shared_limit(limits, meta.name),
@@ -111,11 +120,19 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
         await (engine.resume(state, secrets) if resuming else engine.run(state, secrets))
     except RunFailed as failure:
         launch.failure = failure
-        await publish_log(state, redactor)
+        await _publish(launch, state, redactor)
         message = redactor.text(failure.message)
         return Cancelled(message=message) if failure.cancelled else Failed(message=message)
-    await publish_log(state, redactor)
+    await _publish(launch, state, redactor)
     return {"runId": state.run_id, "status": state.status}
+
+
+async def _publish(launch: Launch, state: RunState, redactor: Redactor) -> None:
+    """The log artifact, now or, when the caller takes it over, alongside the flow run's end."""
+    if launch.log_after_flow:
+        launch.publishing = asyncio.ensure_future(publish_log(state, redactor))
+    else:
+        await publish_log(state, redactor)
 
 
 def deployed_launch(plan: Plan) -> Launch:

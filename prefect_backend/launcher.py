@@ -6,14 +6,20 @@ length of the run (it costs seconds); with it, the run is recorded on that serve
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from prefect import Flow
+from prefect.context import AsyncClientContext
 from prefect.logging.handlers import PrefectConsoleHandler
 
 from flowscript.compiler.planner import Plan
+from flowscript.prefect_backend.concurrency import read_limits
 from flowscript.prefect_backend.flow_builder import LAUNCH, Launch, build_flow
 from flowscript.runtime.engine import RunOptions
 from flowscript.runtime.errors import FlowScriptError
@@ -28,16 +34,23 @@ async def run_through_prefect(plan: Plan, config: dict[str, Any], run_input: Any
                               resume: RunState | None = None, interactive: bool | None = None,
                               persist_results: bool = True, verbose: bool = False) -> Launch:
     """Runs (or resumes) the workflow as one flow run; the returned Launch holds its state and
-    failure. Raises PrefectRunError when the flow run ended before the engine could start."""
+    failure. Raises PrefectRunError when the flow run ended before the engine could start.
+
+    The flow run, the limits listing and the log artifact share one API client, which stays
+    open after the flow run ends, so those two requests overlap Prefect's own: the listing
+    runs while Prefect creates the flow run, the artifact while it records its end."""
     if not verbose:
         quiet_console()
     launch = Launch(options=options, resume=resume, interactive=interactive, approvals="terminal",
-                    persist_results=persist_results)
-    token = LAUNCH.set(launch)
-    try:
-        final = await flow_of(plan)(**config, input=run_input, return_state=True)
-    finally:
-        LAUNCH.reset(token)
+                    persist_results=persist_results, log_after_flow=True)
+    async with _api_client():
+        launch.limits = asyncio.ensure_future(read_limits())
+        token = LAUNCH.set(launch)
+        try:
+            final = await flow_of(plan)(**config, input=run_input, return_state=True)
+        finally:
+            LAUNCH.reset(token)
+            await _finish(launch)
     if launch.state is None:
         raise PrefectRunError(f"the Prefect flow run ended before the workflow started: {final.message}",
                               hint="see the flow run's logs in Prefect")
@@ -56,6 +69,34 @@ def flow_of(plan: Plan) -> Flow:
             _FLOWS.popitem(last=False)
     _FLOWS.move_to_end(id(plan))
     return kept[1]
+
+
+@asynccontextmanager
+async def _api_client() -> AsyncIterator[None]:
+    """Prefect's client for this run; an API that does not answer is the user's to fix."""
+    try:
+        async with AsyncClientContext.get_or_create():
+            yield
+    except RuntimeError as error:
+        if not isinstance(error.__cause__, httpx.TransportError):
+            raise
+        raise PrefectRunError(f"cannot reach the Prefect API: {error}",
+                              hint="start it (`prefect server start`), unset PREFECT_API_URL for a temporary "
+                                   "local one, or run with --local") from None
+
+
+async def _finish(launch: Launch) -> None:
+    """Awaits the artifact request the flow run left to this caller (a failed one is reported
+    with the run's other warnings: the log is in the workflow file and the state file too)
+    and drops a limits listing the flow run never used."""
+    if launch.limits is not None and not launch.limits.cancel() and not launch.limits.cancelled():
+        launch.limits.exception()  # retrieved, so asyncio does not report it as never retrieved
+    if launch.publishing is None:
+        return
+    try:
+        await launch.publishing
+    except Exception as error:  # the run's outcome stands
+        launch.options.log_warnings.append(f"could not publish the execution log as a Prefect artifact: {error}")
 
 
 def quiet_console() -> None:

@@ -143,13 +143,14 @@ class Engine:
         timeout = self.options.timeout_s
         try:
             async with asyncio.timeout(timeout):
+                last = self.plan.waves[-1].number if self.plan.waves else -1
                 for wave in self.plan.waves[first_wave:]:
                     run.state.current_wave = wave.number
                     run.events.wave_started(wave.number, wave.node_ids)
                     outcomes = await _gather_wave([top_level(node_id) for node_id in wave.node_ids])
                     failures = [f for f in outcomes if f is not None]
                     if run.store is not None:
-                        run.store.wave_finished(run.state)
+                        run.store.wave_finished(run.state, last=wave.number == last or bool(failures))
                     if failures:
                         raise _wave_failure(failures)
         except TimeoutError:

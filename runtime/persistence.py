@@ -8,7 +8,9 @@ kill can do to an append, is ignored). Appends are O(1), which keeps a 1,000-ite
 from rewriting the whole state 1,000 times. After every wave the wave is saved the same
 way: a journal line with its number, and a new snapshot only once the journal has grown
 as big as the last snapshot, so each result is rewritten a bounded number of times (a
-full snapshot per wave made a chain of 1,000 nodes quadratic).
+full snapshot per wave made a chain of 1,000 nodes quadratic); after the last wave (or a
+failed one) just the line, since the run's end writes a snapshot next. Lines are printed
+by json's C encoder from pydantic's JSON-mode dump (plain_json): they load back exactly.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from flowscript.runtime.errors import FlowScriptError
-from flowscript.runtime.expressions import to_json
+from flowscript.runtime.expressions.printing import plain_json
 from flowscript.runtime.io.atomic import atomic_write_bytes
 from flowscript.runtime.secrets import Redactor
 from flowscript.runtime.state import NodeResult, RunState
@@ -80,16 +82,17 @@ class StateStore:
         self._snapshot_bytes = len(payload)
         self._truncate_journal()
 
-    def wave_finished(self, state: RunState) -> None:
-        """Saves the state after a wave: its results are in the journal already."""
-        if self._journal_bytes >= self._snapshot_bytes:
+    def wave_finished(self, state: RunState, *, last: bool = False) -> None:
+        """Saves the state after a wave: its results are in the journal already. After the
+        last wave only the line: the run's end writes the snapshot next."""
+        if self._journal_bytes >= self._snapshot_bytes and not last:
             self.save(state)
         else:
-            self._append(to_json({"currentWave": state.current_wave}))
+            self._append(plain_json({"currentWave": state.current_wave}))
 
     def record(self, key: str, result: NodeResult) -> None:
         """Appends one finished node execution to the journal (flushed, so a kill keeps it)."""
-        self._append(to_json({"key": key,
+        self._append(plain_json({"key": key,
                               "result": self._redactor.value(result.model_dump(mode="json", by_alias=True))}))
 
     def _append(self, line: str) -> None:
@@ -125,9 +128,9 @@ def snapshot_text(data: dict[str, Any]) -> str:
         for i, (key, value) in enumerate(mapping.items()):
             comma = "," if i < len(mapping) - 1 else ""
             if key == nested and isinstance(value, dict) and value:
-                out += [f"{indent}{to_json(key)}: {{", *lines(value, indent + "  ", None), f"{indent}}}{comma}"]
+                out += [f"{indent}{plain_json(key)}: {{", *lines(value, indent + "  ", None), f"{indent}}}{comma}"]
             else:
-                out.append(f"{indent}{to_json(key)}: {to_json(value)}{comma}")
+                out.append(f"{indent}{plain_json(key)}: {plain_json(value)}{comma}")
         return out
 
     return "\n".join(["{", *lines(data, "  ", "nodeResults"), "}"]) + "\n"

@@ -144,5 +144,11 @@ class RunState(_Camel):
     unfinished: list[str] = Field(default_factory=list)  # nodes cut off by the run timeout
     cancellation: Cancellation | None = None
 
+    def __repr__(self) -> str:
+        """Short, as asyncio and error reports print it: a full repr holds every node result
+        (a run of 1,000 iterations took 30 ms to print when asyncio.run returned its state)."""
+        return (f"RunState(workflow_id={self.workflow_id!r}, run_id={self.run_id!r}, status={self.status!r}, "
+                f"node_results=<{len(self.node_results)}>)")
+
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ def prefect_harness(results: Path) -> Iterator[PrefectApi]:
 class PrefectOutcome:
     state: Any
     failure: Any
+    warnings: list[str] = field(default_factory=list)  # what the command line prints as `warning:`
 
     @property
     def status(self) -> str:
@@ -73,4 +74,4 @@ async def run_on_prefect(path: Path, *, config: dict[str, Any] | None = None, in
     resolved = resolve_config(loaded.workflow.meta, config or {}, base=resume.config if resume else None)
     launch = await run_through_prefect(loaded.plan, resolved, input, run_options, resume=resume, interactive=False,
                                        persist_results=persist_results)
-    return PrefectOutcome(launch.state, launch.failure)
+    return PrefectOutcome(launch.state, launch.failure, run_options.log_warnings)

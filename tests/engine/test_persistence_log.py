@@ -95,6 +95,31 @@ def test_journal_replays_over_the_snapshot_and_ignores_a_torn_line(tmp_path):
     assert "c" not in loaded.node_results
 
 
+def test_outputs_load_back_exactly_from_journal_and_snapshot(tmp_path):
+    output = {"big": 2**60 + 1, "third": 1 / 3, "whole": 2.0, "tiny": 1e-7, "text": "café \ud800 ok"}
+    path = tmp_path / "wf" / "run.json"
+    store = StateStore(path, Redactor([]))
+    state = RunState(workflow_id="wf", run_id="run", status="running")
+    store.save(state)
+    result = NodeResult(status="success", output=output)
+    store.record("a", result)
+    from_journal = load_state(path).node_results["a"].output
+    state.node_results["a"] = result
+    store.save(state)  # the snapshot now holds it, the journal is gone
+    assert not store.journal.exists()
+    from_snapshot = load_state(path).node_results["a"].output
+    for loaded in (from_journal, from_snapshot):
+        assert loaded == output  # the lone surrogate too: the file holds its escape
+        assert type(loaded["whole"]) is float and loaded["big"] == 2**60 + 1
+    assert "café" in path.read_text(encoding="utf-8")  # readable, not \\u-escaped
+
+
+def test_a_run_state_prints_short_whatever_its_size():
+    state = RunState(workflow_id="wf", run_id="run", node_results={
+        f"each[{i}].fmt": NodeResult(status="success", output="x" * 100) for i in range(1000)})
+    assert repr(state) == "RunState(workflow_id='wf', run_id='run', status='pending', node_results=<1000>)"
+
+
 async def test_resume_reruns_only_what_did_not_succeed(write_flow, run, tmp_path):
     path = write_flow("""
 <source id="one" type="http" url="http://127.0.0.1:9/one"/>

@@ -162,6 +162,24 @@ async def test_the_log_is_a_markdown_artifact_of_the_flow_run(write_flow, run_pr
     assert '| t | success |' in markdown and markdown.strip() in path.read_text()
 
 
+async def test_the_artifact_is_published_beside_the_flow_run_end_and_a_refusal_only_warns(
+        write_flow, run_prefect, client, prefect_api):
+    """The command line's run hands the artifact request to the caller, which sends it while
+    Prefect records the flow run's end; if the API refuses it, the run's result stands."""
+    import respx
+
+    path = write_flow('<transform id="t" type="template"><template>hello</template></transform>')
+    with respx.mock(assert_all_called=False) as router:
+        refused = router.post(url__regex=r"/api/artifacts/$").respond(500, json={"detail": "disk full"})
+        router.route(url__startswith=prefect_api.url).pass_through()
+        outcome = await run_prefect(path)
+    assert refused.call_count == 1 and outcome.status == "completed"
+    assert len(outcome.warnings) == 1 and outcome.warnings[0].startswith(
+        "could not publish the execution log as a Prefect artifact: ")
+    flow_run = await client.read_flow_run(UUID(outcome.flow_run_id))
+    assert flow_run.state.is_completed() and "## Execution Log" in path.read_text()
+
+
 async def test_no_secret_reaches_prefect_results_parameters_logs_or_artifacts(write_flow, run_prefect, client,
                                                                                prefect_api):
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, LogFilter, LogFilterFlowRunId

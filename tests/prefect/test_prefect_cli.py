@@ -13,6 +13,7 @@ from uuid import UUID
 
 import pytest
 from loopback import CountingServer
+from prefect_server import free_port
 
 FLOWSCRIPT = Path(sys.executable).parent / "flowscript"
 CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance"
@@ -72,3 +73,13 @@ def test_without_a_server_a_temporary_prefect_api_serves_the_run(tmp_path):
     result = _conformance(no_server, "-k", "retry-then-success")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1] == "1 passed, 0 failed"
+
+
+def test_an_api_that_does_not_answer_is_a_clear_error_and_the_file_is_untouched(write_flow):
+    path = write_flow('<transform id="t" type="template"><template>x</template></transform>', name="no-api")
+    before = path.read_bytes()
+    result = _cli(path.parent, {"PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api"}, "run", path.name)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "RUN_PREFECT_ERROR cannot reach the Prefect API" in result.stderr
+    assert "hint: start it (`prefect server start`)" in result.stderr
+    assert "Traceback" not in result.stderr and path.read_bytes() == before
