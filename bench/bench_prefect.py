@@ -1,7 +1,7 @@
 """Benchmark of the Prefect backend (a script, not a test): python bench/bench_prefect.py
 
     .venv/bin/python bench/bench_prefect.py [--rounds 7] [--profile] [--only chain,wave,foreach]
-                                            [--database sqlite|postgres]
+                                            [--database sqlite|postgres] [--no-per-item]
 
 Starts one local Prefect API on 127.0.0.1 (bench/prefect_servers.py: Prefect's own test
 harness with a temporary SQLite database, or `prefect server start` on a throwaway
@@ -367,11 +367,12 @@ def hand_label(variant: str, setting: str) -> str:
     return f"hand-written Prefect, {variant}, {setting}"
 
 
-def variants(shape: str, path: Path) -> dict[str, Callable[[], Awaitable[Any]]]:
+def variants(shape: str, path: Path, per_item: bool = True) -> dict[str, Callable[[], Awaitable[Any]]]:
     calls = {ours.label: flowscript_run(path, ours) for ours in OURS}
     for setting in HAND_SETTINGS:
         for variant, call in handwritten(setting)[shape].items():
-            calls[hand_label(variant, setting)] = call
+            if per_item or not variant.startswith("per item"):
+                calls[hand_label(variant, setting)] = call
     return calls
 
 
@@ -487,7 +488,7 @@ def validate(paths: list[Path]) -> None:
         raise SystemExit(f"flowscript validate failed:\n{done.stdout}{done.stderr}")
 
 
-async def run_all(folder: Path, shapes: list[str], rounds: int, with_profile: bool) -> None:
+async def run_all(folder: Path, shapes: list[str], rounds: int, with_profile: bool, per_item: bool) -> None:
     from flowscript.prefect_backend.launcher import quiet_console
 
     paths = {}
@@ -501,7 +502,7 @@ async def run_all(folder: Path, shapes: list[str], rounds: int, with_profile: bo
     client_log.addHandler(RETRIES)
     results = {}
     for shape in shapes:
-        results[shape] = await measure(variants(shape, paths[shape]), rounds)
+        results[shape] = await measure(variants(shape, paths[shape], per_item), rounds)
         report(shape, results[shape])
     summary(results)
     if with_profile:
@@ -522,6 +523,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--only", default="chain,wave,foreach")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--no-per-item", dest="per_item", action="store_false",
+                        help="leave out the per-item foreach flows (1,000 task runs each: most of the time)")
     args = parser.parse_args()
     shapes = [s for s in args.only.split(",") if s]
 
@@ -536,7 +539,7 @@ def main() -> None:
         with server as pids, temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: str(folder / "results")}):
             SERVER.append(pids)
             print(f"Prefect API: {args.database}, {args.rounds} rounds")
-            asyncio.run(run_all(folder, shapes, args.rounds, args.profile))
+            asyncio.run(run_all(folder, shapes, args.rounds, args.profile, args.per_item))
 
 
 if __name__ == "__main__":
