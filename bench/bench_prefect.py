@@ -33,11 +33,12 @@ each run three ways:
 
 Before each run the script waits until the server has worked off the events of the run
 before. One warm-up run of every variant, then --rounds rounds, each running every variant
-once in turn. Prints per shape the medians of wall seconds, ms per task run, CPU seconds of
-this process and of the API server (with its database), and how many API requests were
-answered 503 (Prefect's client repeats them after ~2 s); then markdown tables of ours /
-hand-written (the product target: within 10%) as the median and quartiles of the ratios
-of runs in the same round, for wall and for CPU time, and of Prefect against local.
+once, in an order shuffled (seeded) each round. Prints per shape the medians of wall
+seconds, ms per task run, CPU seconds of this process and of the API server (with its
+database), and how many API requests were answered 503 (Prefect's client repeats them
+after ~2 s); then markdown tables of ours / hand-written (the product target: within 10%)
+as the median and quartiles of the ratios of runs in the same round, for wall and for CPU
+time, and of Prefect against local.
 --profile adds a cProfile breakdown, per task run and per flow run, for chain and wave.
 """
 
@@ -51,6 +52,7 @@ import io
 import logging
 import os
 import pstats
+import random
 import statistics
 import subprocess
 import sys
@@ -72,6 +74,7 @@ FOREACH_ITEMS = 1_000
 CONCURRENCY = 10
 CHUNK = 100  # the Prefect backend's chunk_threshold
 ROUNDS = 7
+ORDER_SEED = 20261128  # the variants' order in each round
 HEADER = "---\nname: {name}\nversion: 1.0\n{extra}---\n\n# {name}\n\n<workflow>\n"
 
 
@@ -348,14 +351,17 @@ async def sample(call: Callable[[], Awaitable[Any]]) -> Sample:
 
 
 async def measure(variants: dict[str, Callable[[], Awaitable[Any]]], rounds: int) -> dict[str, Figures]:
-    """One warm-up run of each variant, then the rounds, every variant once per round in turn,
-    so a change in the machine's load touches every variant alike."""
+    """One warm-up run of each variant, then the rounds, every variant once per round, so a
+    change in the machine's load touches every variant alike; in a new order each round
+    (seeded), so no variant always follows the same one (the server's database may still be
+    busy with what the one before left it)."""
     samples: dict[str, list[Sample]] = {label: [] for label in variants}
     for call in variants.values():
         await sample(call)
+    order = random.Random(ORDER_SEED)
     for _ in range(rounds):
-        for label, call in variants.items():
-            samples[label].append(await sample(call))
+        for label in order.sample(list(variants), len(variants)):
+            samples[label].append(await sample(variants[label]))
     return {label: Figures(values) for label, values in samples.items()}
 
 
