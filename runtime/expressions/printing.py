@@ -16,8 +16,6 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-import pydantic_core
-
 from flowscript.runtime.errors import ExpressionError
 from flowscript.runtime.expressions.limits import EvalContext
 from flowscript.runtime.expressions.values import (
@@ -167,26 +165,14 @@ def _encode(value: Any, indent: int | None, budget: int | None) -> str:
         nonce = normalizer.nonce
         for i, spelled in enumerate(normalizer.specials):
             text = text.replace(f'"\\u0000{nonce}:{i}\\u0000"', spelled, 1)
-    return _escape_surrogates(text)
+    return escape_surrogates(text)
 
 
-def _escape_surrogates(text: str) -> str:
+def escape_surrogates(text: str) -> str:
     """Lone surrogates (from a `\\ud800` escape in some input) as escapes: UTF-8 cannot hold them."""
     if _SURROGATE.search(text):
         text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
-
-
-def plain_json(value: Any) -> str:
-    """Compact JSON of a value made of JSON types only (pydantic's `model_dump(mode="json")`),
-    as Python holds it: integers beyond 2**53 and floats exactly, so the state file loads
-    back what the run had (JavaScript's spellings are for what users read). pydantic-core's
-    encoder takes 0.8 µs for a state-file line where to_json's walk took 9 and json.dumps 4;
-    a string with a lone surrogate, which UTF-8 cannot hold, goes through json.dumps."""
-    try:
-        return pydantic_core.to_json(value, inf_nan_mode="null").decode("utf-8")
-    except pydantic_core.PydanticSerializationError:
-        return _escape_surrogates(json.dumps(value, ensure_ascii=False, allow_nan=False, separators=_COMPACT))
 
 
 def _too_deep() -> ExpressionError:
