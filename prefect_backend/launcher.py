@@ -89,8 +89,9 @@ async def _finish(launch: Launch) -> None:
     """Awaits the artifact request the flow run left to this caller (a failed one is reported
     with the run's other warnings: the log is in the workflow file and the state file too)
     and drops a limits listing the flow run never used."""
-    if launch.limits is not None and not launch.limits.cancel() and not launch.limits.cancelled():
-        launch.limits.exception()  # retrieved, so asyncio does not report it as never retrieved
+    limits = launch.limits
+    if limits is not None and not limits.cancel() and not limits.cancelled():  # it had finished
+        limits.exception()  # retrieved, so asyncio does not report a failed listing as never retrieved
     if launch.publishing is None:
         return
     try:

@@ -98,7 +98,7 @@ class StateStore:
 
     def wave_finished(self, state: RunState, *, last: bool = False) -> None:
         """Saves the state after a wave: its results are in the journal already. After the
-        last wave only the line: the run's end writes the snapshot next."""
+        last wave (or a failed one) only the line: the run's end writes the snapshot next."""
         if self._journal_bytes >= self._snapshot_bytes and not last:
             self.save(state)
         else:
@@ -106,8 +106,8 @@ class StateStore:
 
     def record(self, key: str, result: NodeResult) -> None:
         """Appends one finished node execution to the journal (flushed, so a kill keeps it)."""
-        self._append(plain_json({"key": key,
-                              "result": self._redactor.value(result.model_dump(mode="json", by_alias=True))}))
+        data = self._redactor.value(result.model_dump(mode="json", by_alias=True))
+        self._append(plain_json({"key": key, "result": data}))
 
     def _append(self, line: str) -> None:
         try:
@@ -134,8 +134,8 @@ class StateStore:
 
 def snapshot_text(data: dict[str, Any]) -> str:
     """The state as JSON with a line per field and per node result: easy to read and to diff,
-    and quick to write (json's C encoder only works without indentation; an indented
-    snapshot of 1,000 results took ten times as long)."""
+    and quick to write (each line is one compact plain_json; an indented snapshot of 1,000
+    results through a pure-Python encoder took ten times as long)."""
 
     def lines(mapping: dict[str, Any], indent: str, nested: str | None) -> list[str]:
         out = []
