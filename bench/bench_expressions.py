@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from flowscript.runtime.expressions import clear_cache, compile_expression, compile_template
+from flowscript.expressions import clear_cache, compile_expression, compile_template
 
 EXPRESSION = "{name: upper($item.name), total: $item.price * $item.qty, ok: $item.qty > 2 && !$item.void}"
 TEMPLATE = "Order {{ $item.name }}: {{ $item.qty }} x {{ $item.price }} = {{ $item.price * $item.qty }}"

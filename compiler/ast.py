@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flowscript.syntax.source import Location
+
 ConfigType = Literal["string", "number", "boolean", "object", "array"]
 TriggerType = Literal["manual", "webhook", "schedule"]
 SourceType = Literal["http", "file"]
@@ -21,13 +23,6 @@ TransformType = Literal["map", "filter", "template", "ai"]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Location(_Model):
-    """1-based line and column of an element's `<`, or of an attribute value / element text."""
-
-    line: int
-    column: int
 
 
 # ------------------------------------------------------------------ frontmatter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from flowscript.runtime.errors import FlowScriptError, MultipleErrors, SourceLocation
+from flowscript.errors import FlowScriptError, MultipleErrors, SourceLocation
 
 Severity = Literal["error", "warning"]
 

@@ -10,7 +10,7 @@ from flowscript.compiler.diagnostics import Diagnostic, InvalidWorkflow, diagnos
 from flowscript.compiler.parser import parse_workflow_file
 from flowscript.compiler.planner import Plan
 from flowscript.compiler.validator import check_workflow
-from flowscript.runtime.errors import FlowScriptError
+from flowscript.errors import FlowScriptError
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,6 @@ from flowscript.compiler.ast import (
     CheckpointNode,
     ForeachNode,
     IfNode,
-    Location,
     LoopNode,
     Node,
     OnError,
@@ -57,11 +56,12 @@ from flowscript.compiler.ast import (
     WhileNode,
     Workflow,
 )
-from flowscript.compiler.config_blocks import NotABlock, non_empty_lines, read_block
-from flowscript.compiler.frontmatter import Source, did_you_mean, hint_with, read_metadata, split_frontmatter
-from flowscript.compiler.log_section import workflow_fingerprint
-from flowscript.compiler.xml_reader import Element, Span, Text, find_workflow, read_element
-from flowscript.runtime.errors import FlowScriptError, ParseError, SourceLocation
+from flowscript.compiler.frontmatter import read_metadata, split_frontmatter
+from flowscript.errors import FlowScriptError, ParseError, SourceLocation
+from flowscript.syntax.config_blocks import NotABlock, non_empty_lines, read_block
+from flowscript.syntax.log_section import workflow_fingerprint
+from flowscript.syntax.source import Location, Source, did_you_mean, hint_with
+from flowscript.syntax.xml_reader import Element, Span, Text, find_workflow, read_element
 
 NODE_TAGS = ("source", "transform", "sink", "if", "branch", "loop", "while", "foreach", "parallel",
              "checkpoint", "break")

@@ -13,8 +13,8 @@ from typing import Any
 
 from flowscript.compiler.ast import AnyNode, DataNode, Workflow, walk
 from flowscript.compiler.sites import iter_sites
-from flowscript.runtime.errors import ExpressionError, SourceLocation, ValidationError
-from flowscript.runtime.expressions import compile_expression, compile_template
+from flowscript.errors import ExpressionError, SourceLocation, ValidationError
+from flowscript.expressions import compile_expression, compile_template
 
 
 @dataclass(frozen=True, slots=True)

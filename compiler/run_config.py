@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flowscript.compiler.ast import ConfigField, WorkflowMeta
-from flowscript.runtime.errors import MultipleErrors, ValidationError
+from flowscript.errors import MultipleErrors, ValidationError
 
 _TYPE_CHECKS = {
     "string": lambda v: isinstance(v, str),

@@ -16,7 +16,7 @@ import isodate
 from cronsim import CronSim, CronSimError
 
 from flowscript.compiler.ast import Workflow
-from flowscript.runtime.errors import SourceLocation, ValidationError
+from flowscript.errors import SourceLocation, ValidationError
 
 _KNOWN_KEYS = ("cron", "timezone", "interval")
 

@@ -19,15 +19,15 @@ from flowscript.compiler.ast import (
     DataNode,
     ForeachNode,
     IfNode,
-    Location,
     LoopNode,
     ParallelNode,
     WhileNode,
     Workflow,
     walk,
 )
-from flowscript.runtime.errors import SourceLocation
+from flowscript.errors import SourceLocation
 from flowscript.runtime.node_config import EXPRESSION_CONFIG
+from flowscript.syntax.source import Location
 
 SiteKind = Literal["expression", "template"]
 

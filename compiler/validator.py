@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from flowscript.compiler.ast import (
     AnyNode,
     DataNode,
-    Location,
     LoopNode,
     ParallelNode,
     SinkNode,
@@ -25,8 +24,9 @@ from flowscript.compiler.diagnostics import Diagnostic
 from flowscript.compiler.planner import Plan, build_plan
 from flowscript.compiler.schedules import schedule_of
 from flowscript.compiler.sites import ALWAYS_BOUND, Site, iter_sites, position_in_file, secret_references
-from flowscript.runtime.errors import ExpressionError, SourceLocation, ValidationError
-from flowscript.runtime.expressions import compile_expression, compile_template
+from flowscript.errors import ExpressionError, SourceLocation, ValidationError
+from flowscript.expressions import compile_expression, compile_template
+from flowscript.syntax.source import Location
 
 _WAIT = re.compile(r"^(all|any|n\((\d+)\))$")
 

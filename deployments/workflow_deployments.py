@@ -21,8 +21,8 @@ from prefect.types.entrypoint import EntrypointType
 from flowscript.compiler.diagnostics import Diagnostic, InvalidWorkflow, diagnostics_from_error
 from flowscript.compiler.loader import load_workflow
 from flowscript.compiler.schedules import Schedule, schedule_of
+from flowscript.errors import FlowScriptError, ValidationError
 from flowscript.flows.workflow_flows import WORKFLOWS_DIR_ENV, flow_for, workflow_files
-from flowscript.runtime.errors import FlowScriptError, ValidationError
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from prefect import Flow
 
 from flowscript.compiler.loader import load_workflow
 from flowscript.compiler.parser import parse_workflow_file
+from flowscript.errors import FlowScriptError
 from flowscript.prefect_backend.flow_builder import build_flow
-from flowscript.runtime.errors import FlowScriptError
 
 WORKFLOWS_DIR_ENV = "FLOWSCRIPT_WORKFLOWS_DIR"
 

@@ -24,6 +24,7 @@ from prefect.states import Cancelled, Failed
 from flowscript.compiler.planner import Plan
 from flowscript.compiler.run_config import resolve_config
 from flowscript.compiler.sites import used_secrets
+from flowscript.errors import FlowScriptError, ValidationError
 from flowscript.prefect_backend.artifacts import publish_log
 from flowscript.prefect_backend.backend import DEFAULT_CHUNK_THRESHOLD, PrefectBackend
 from flowscript.prefect_backend.concurrency import LimitNames, read_limits, shared_limit
@@ -31,7 +32,6 @@ from flowscript.prefect_backend.parameters import INPUT_PARAMETER, flow_docstrin
 from flowscript.prefect_backend.secrets import from_secret_blocks
 from flowscript.prefect_backend.tag_limits import TagLimits
 from flowscript.runtime.engine import Engine, RunOptions
-from flowscript.runtime.errors import FlowScriptError, ValidationError
 from flowscript.runtime.persistence import DEFAULT_STATE_DIR, load_state, state_path
 from flowscript.runtime.secrets import Redactor, read_secrets
 from flowscript.runtime.signals import RunFailed

@@ -19,10 +19,10 @@ from prefect.context import AsyncClientContext
 from prefect.logging.handlers import PrefectConsoleHandler
 
 from flowscript.compiler.planner import Plan
+from flowscript.errors import FlowScriptError
 from flowscript.prefect_backend.concurrency import read_limits
 from flowscript.prefect_backend.flow_builder import LAUNCH, Launch, build_flow
 from flowscript.runtime.engine import RunOptions
-from flowscript.runtime.errors import FlowScriptError
 from flowscript.runtime.state import RunState
 
 

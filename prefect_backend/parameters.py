@@ -12,7 +12,7 @@ import keyword
 from typing import Any
 
 from flowscript.compiler.ast import ConfigField, WorkflowMeta
-from flowscript.runtime.errors import ValidationError
+from flowscript.errors import ValidationError
 
 INPUT_PARAMETER = "input"
 _TYPES: dict[str, Any] = {"string": str, "number": float, "boolean": bool, "object": dict[str, Any],

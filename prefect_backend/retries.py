@@ -10,7 +10,7 @@ from typing import Any
 
 from prefect.task_engine import TaskRunTimeoutError
 
-from flowscript.runtime.errors import NodeTimeoutError
+from flowscript.errors import NodeTimeoutError
 from flowscript.runtime.retry import RetrySettings, backoff_delay_s, is_retryable
 
 

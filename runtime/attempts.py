@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from flowscript.runtime.errors import NodeTimeoutError
+from flowscript.errors import NodeTimeoutError
 
 
 async def attempt_with_timeout(attempt: Callable[[], Awaitable[Any]], timeout_s: float | None) -> Any:

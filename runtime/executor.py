@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from flowscript.compiler.ast import AnyNode, BreakNode, DataNode, walk
 from flowscript.compiler.planner import Plan, node_kind
+from flowscript.errors import ExpressionError, FlowScriptError
+from flowscript.expressions import compile_expression, compile_template
 from flowscript.runtime.backend import Backend, NodeTask
-from flowscript.runtime.errors import ExpressionError, FlowScriptError
 from flowscript.runtime.events import RunEvents
-from flowscript.runtime.expressions import compile_expression, compile_template
 from flowscript.runtime.node_config import SELF_EVALUATED_CONFIG
 from flowscript.runtime.persistence import StateStore
 from flowscript.runtime.retry import RetrySettings, is_retryable

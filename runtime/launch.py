@@ -12,7 +12,7 @@ from typing import Any
 from flowscript.compiler.loader import LoadedWorkflow, load_workflow
 from flowscript.compiler.run_config import resolve_config
 from flowscript.compiler.sites import used_secrets
-from flowscript.runtime.errors import FlowScriptError
+from flowscript.errors import FlowScriptError
 from flowscript.runtime.secrets import read_secrets
 from flowscript.runtime.state import RunState
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from flowscript.compiler.log_section import log_section_start
-from flowscript.runtime.expressions import to_json
-from flowscript.runtime.io.atomic import atomic_write_bytes
+from flowscript.expressions import to_json
+from flowscript.nodes.io.atomic import atomic_write_bytes
 from flowscript.runtime.secrets import Redactor
 from flowscript.runtime.state import NodeResult, RunState
+from flowscript.syntax.log_section import log_section_start
 
 OUTPUT_WIDTH = 50
 

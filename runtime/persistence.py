@@ -25,9 +25,9 @@ from typing import Any
 import pydantic_core
 from pydantic import ValidationError as PydanticValidationError
 
-from flowscript.runtime.errors import FlowScriptError
-from flowscript.runtime.expressions.printing import escape_surrogates
-from flowscript.runtime.io.atomic import atomic_write_bytes
+from flowscript.errors import FlowScriptError
+from flowscript.expressions.printing import escape_surrogates
+from flowscript.nodes.io.atomic import atomic_write_bytes
 from flowscript.runtime.secrets import Redactor
 from flowscript.runtime.state import NodeResult, RunState
 

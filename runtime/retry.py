@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 
 from flowscript.compiler.ast import RetryPolicy
-from flowscript.runtime.errors import NodeError
+from flowscript.errors import NodeError
 
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_BACKOFF_BASE_MS = 1000

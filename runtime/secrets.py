@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from flowscript.runtime.errors import ValidationError
+from flowscript.errors import ValidationError
 
 REDACTED = "***"
 _MIN_SECRET_LENGTH = 3  # shorter values would redact ordinary text
@@ -24,7 +24,7 @@ _SEPARATORS = re.compile(r"[\\/]+")
 def written_forms(secret: str) -> set[str]:
     """The secret, and the shapes it takes inside what we write: URL-encoded (a URL in a
     message), escaped as in JSON or a Python repr (a value quoted in a message), and as a file
-    path shows it (separators normalised, runtime/io/paths.display_path)."""
+    path shows it (separators normalised, nodes/io/paths.display_path)."""
     escaped = secret.replace("\\", "\\\\")  # inside a repr, whichever quotes it chose
     return {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), json.dumps(secret)[1:-1],
             json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1], escaped,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowscript.runtime.errors import FlowScriptError, NodeError
+from flowscript.errors import FlowScriptError, NodeError
 
 
 class BreakSignal(Exception):

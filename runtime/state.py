@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic.alias_generators import to_camel
 
-from flowscript.runtime.errors import FlowScriptError, NodeError
+from flowscript.errors import FlowScriptError, NodeError
 
 RunStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
 NodeStatus = Literal["success", "failed", "skipped"]

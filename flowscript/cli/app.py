@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from flowscript.runtime.errors import FlowScriptError
+from flowscript.errors import FlowScriptError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 

@@ -101,7 +101,7 @@ def render_plan(plan: Plan) -> str:
 @reports_errors
 def functions(format: Format = FORMAT) -> None:
     """List the built-in expression functions with their signatures."""
-    from flowscript.runtime.expressions import FUNCTIONS
+    from flowscript.expressions import FUNCTIONS
 
     if format is Format.json:
         typer.echo(json.dumps([{"name": f.name, "category": f.category, "signature": f.signature,

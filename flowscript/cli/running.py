@@ -14,7 +14,7 @@ import typer
 from flowscript.cli.app import EXIT_FAILED, EXIT_OK, app, reports_errors
 from flowscript.cli.inspect import FORMAT, Format, render_plan
 from flowscript.compiler.run_config import parse_assignments
-from flowscript.runtime.errors import ValidationError
+from flowscript.errors import ValidationError
 from flowscript.runtime.persistence import DEFAULT_STATE_DIR, state_path
 from flowscript.runtime.retry import RetrySettings
 from flowscript.runtime.secrets import Redactor

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flowscript.compiler.ast import DataNode
+from flowscript.expressions import to_json
+from flowscript.nodes.io.ai import ai_transform
+from flowscript.nodes.io.files import read_file_source, write_file_sink
+from flowscript.nodes.io.http import http_sink, http_source
 from flowscript.runtime.executor import Executor, WithMeta
-from flowscript.runtime.expressions import to_json
-from flowscript.runtime.io.ai import ai_transform
-from flowscript.runtime.io.files import read_file_source, write_file_sink
-from flowscript.runtime.io.http import http_sink, http_source
 from flowscript.runtime.scope import Frame
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from flowscript.compiler.ast import LoopNode, WhileNode
+from flowscript.expressions import truthy
 from flowscript.runtime.executor import Executor, WithMeta
-from flowscript.runtime.expressions import truthy
 from flowscript.runtime.nodes.iterations import iteration_frame, summarize
 from flowscript.runtime.scope import Frame, Scope
 from flowscript.runtime.signals import BreakSignal

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flowscript.compiler.ast import TransformNode
+from flowscript.expressions import truthy
 from flowscript.runtime.executor import Executor
-from flowscript.runtime.expressions import truthy
 from flowscript.runtime.scope import Frame
 
 

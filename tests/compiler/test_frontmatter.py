@@ -6,7 +6,8 @@ import pytest
 
 from flowscript.compiler.ast import Workflow
 from flowscript.compiler.parser import parse_workflow_text
-from flowscript.runtime.errors import FlowScriptError, MultipleErrors
+from flowscript.errors import FlowScriptError, MultipleErrors
+from flowscript.syntax.source import Location
 
 BODY = "\n# Doc\n\n<workflow>\n  <transform id=\"t\"><template>x</template></transform>\n</workflow>\n"
 
@@ -42,8 +43,8 @@ def test_minimal_frontmatter() -> None:
     meta = workflow.meta
     assert (meta.name, meta.version, meta.description, meta.trigger.type, meta.config, meta.secrets) == (
         "demo", "1.2.3", None, "manual", {}, [])
-    assert workflow.meta_locations["name"].model_dump() == {"line": 2, "column": 1}
-    assert workflow.meta_locations["version"].model_dump() == {"line": 3, "column": 1}
+    assert workflow.meta_locations["name"] == Location(2, 1)
+    assert workflow.meta_locations["version"] == Location(3, 1)
     assert workflow.body_location is not None and workflow.body_location.line == 8
 
 
@@ -76,7 +77,7 @@ def test_fences_tolerate_trailing_spaces_bom_and_crlf() -> None:
     workflow = parse_workflow_text(text)
     assert (workflow.meta.name, workflow.meta.version) == ("x", "1.0")
     assert workflow.body_location is not None
-    assert workflow.body_location.model_dump() == {"line": 5, "column": 1}
+    assert workflow.body_location == Location(5, 1)
 
 
 def test_missing_body() -> None:
@@ -235,9 +236,9 @@ def test_config_fields_and_locations() -> None:
     assert config["output_path"].default == "./out.json"
     assert config["needed"].required is True and config["needed"].default is None
     assert config["extra"].model_dump()["enum"] == [1, 2]
-    assert workflow.meta_locations["config"].model_dump() == {"line": 4, "column": 1}
-    assert workflow.meta_locations["config.min_score"].model_dump() == {"line": 5, "column": 3}
-    assert workflow.meta_locations["config.needed"].model_dump() == {"line": 7, "column": 3}
+    assert workflow.meta_locations["config"] == Location(4, 1)
+    assert workflow.meta_locations["config.min_score"] == Location(5, 3)
+    assert workflow.meta_locations["config.needed"] == Location(7, 3)
 
 
 def test_config_shorthand_infers_the_type() -> None:

@@ -27,7 +27,7 @@ from flowscript.compiler.ast import (
     walk,
 )
 from flowscript.compiler.parser import parse_workflow_file, parse_workflow_text
-from flowscript.runtime.errors import FlowScriptError, MultipleErrors
+from flowscript.errors import FlowScriptError, MultipleErrors
 
 REPO = Path(__file__).resolve().parents[2]
 CONFORMANCE = REPO.parent / "shared" / "conformance"

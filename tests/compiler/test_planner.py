@@ -6,7 +6,7 @@ import pytest
 
 from flowscript.compiler.parser import parse_workflow_file
 from flowscript.compiler.planner import build_plan
-from flowscript.runtime.errors import ValidationError
+from flowscript.errors import ValidationError
 
 
 def t(node_id: str, template: str = "x", input: str | None = None) -> str:

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from flowscript.compiler.frontmatter import Source
-from flowscript.compiler.xml_reader import MAX_DEPTH, Element, Text, find_workflow, read_element
-from flowscript.runtime.errors import ParseError
+from flowscript.errors import ParseError
+from flowscript.syntax.source import Location, Source
+from flowscript.syntax.xml_reader import MAX_DEPTH, Element, Text, find_workflow, read_element
 
 
 def read(text: str) -> Element:
@@ -107,16 +107,15 @@ def test_positions_of_elements_attributes_and_text() -> None:
     source = Source.from_text(text)
     root = read_element(source, find_workflow(source, 0) or 0)
     node = root.elements()[0]
-    assert source.location(root.offset).model_dump() == {"line": 2, "column": 1}
-    assert source.location(node.offset).model_dump() == {"line": 3, "column": 3}
+    assert source.location(root.offset) == Location(2, 1)
+    assert source.location(node.offset) == Location(3, 3)
     id_at = source.location(node.attributes["id"].value.raw_offset(0))
-    assert id_at.model_dump() == {"line": 3, "column": 14}
+    assert id_at == Location(3, 14)
     body, offset = node.text().trimmed()
     assert body == "hello & bye"
-    assert source.location(offset).model_dump() == {"line": 4, "column": 5}
+    assert source.location(offset) == Location(4, 5)
     # after a decoded entity, positions still point at the right file column
-    assert source.location(node.text().raw_offset(node.text().text.index("bye"))).model_dump() == {
-        "line": 4, "column": 17}
+    assert source.location(node.text().raw_offset(node.text().text.index("bye"))) == Location(4, 17)
 
 
 def test_columns_count_characters_not_bytes() -> None:
@@ -226,7 +225,7 @@ def test_find_workflow_skips_code_and_lookalikes() -> None:
     source = Source.from_text(text)
     offset = find_workflow(source, 0)
     assert offset is not None
-    assert source.location(offset).model_dump() == {"line": 10, "column": 3}
+    assert source.location(offset) == Location(10, 3)
 
 
 def test_find_workflow_none() -> None:

@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from flowscript.compiler.ast import RetryPolicy
-from flowscript.runtime.errors import HttpError
+from flowscript.errors import HttpError
 from flowscript.runtime.retry import RetrySettings, backoff_delay_s, is_retryable
 
 

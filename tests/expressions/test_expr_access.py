@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from flowscript.runtime.errors import ExpressionError
-from flowscript.runtime.expressions import compile_expression
+from flowscript.errors import ExpressionError
+from flowscript.expressions import compile_expression
 
 SCOPE: dict[str, Any] = {
     "$item": {"name": "Ada", "tags": ["x", "y"], "meta": {"a": {"b": 2}}, "length": 7},

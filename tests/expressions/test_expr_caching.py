@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from flowscript.runtime.expressions import compile_expression, compile_template, parser
+from flowscript.expressions import compile_expression, compile_template, parser
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_templates_are_cached_and_parse_each_segment_once(parse_count: list[int]
 
 
 def test_failed_compilations_keep_failing() -> None:
-    from flowscript.runtime.errors import ExpressionError
+    from flowscript.errors import ExpressionError
 
     for _ in range(3):
         with pytest.raises(ExpressionError):

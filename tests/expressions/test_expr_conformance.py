@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from flowscript.runtime.expressions import compile_expression, compile_template
+from flowscript.expressions import compile_expression, compile_template
 
 CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance"
 FUNCTIONS_CASE = CONFORMANCE / "18-functions"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from flowscript.runtime.errors import ExpressionError
-from flowscript.runtime.expressions import compile_expression
+from flowscript.errors import ExpressionError
+from flowscript.expressions import compile_expression
 
 
 def error_of(source: str, scope: dict[str, Any] | None = None) -> ExpressionError:

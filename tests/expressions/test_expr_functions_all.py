@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flowscript.runtime.errors import ExpressionError
-from flowscript.runtime.expressions import FUNCTIONS, compile_expression
+from flowscript.errors import ExpressionError
+from flowscript.expressions import FUNCTIONS, compile_expression
 
 # FLOWSCRIPT.md 2.4, category by category
 SPEC = {

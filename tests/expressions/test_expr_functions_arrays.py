@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from flowscript.runtime.errors import ExpressionError
-from flowscript.runtime.expressions import Limits, compile_expression
+from flowscript.errors import ExpressionError
+from flowscript.expressions import Limits, compile_expression
 
 
 def ev(source: str, scope: dict[str, Any] | None = None, limits: Limits | None = None) -> Any:

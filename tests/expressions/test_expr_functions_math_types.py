@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flowscript.runtime.expressions import compile_expression
+from flowscript.expressions import compile_expression
 
 
 def ev(source: str, scope: dict[str, Any] | None = None) -> Any:

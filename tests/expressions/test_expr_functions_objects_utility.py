@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from flowscript.runtime.errors import ExpressionError
-from flowscript.runtime.expressions import Limits, compile_expression
+from flowscript.errors import ExpressionError
+from flowscript.expressions import Limits, compile_expression
 
 DOC: dict[str, Any] = {
     "meta": {"a": 1, "b": {"c": 2}},

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from flowscript.runtime.errors import ExpressionError
-from flowscript.runtime.expressions import compile_expression
+from flowscript.errors import ExpressionError
+from flowscript.expressions import compile_expression
 
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 WHEN = "2024-03-05T10:20:30Z"

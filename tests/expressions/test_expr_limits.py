@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from flowscript.runtime.errors import ExpressionError
-from flowscript.runtime.expressions import Limits, compile_expression, compile_template
+from flowscript.errors import ExpressionError
+from flowscript.expressions import Limits, compile_expression, compile_template
 
 
 def fails_fast(source: str, scope: dict[str, Any] | None = None, limits: Limits | None = None,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from flowscript.runtime.errors import ExpressionError
-from flowscript.runtime.expressions import compile_expression, truthy
+from flowscript.errors import ExpressionError
+from flowscript.expressions import compile_expression, truthy
 
 
 def ev(source: str, scope: dict[str, Any] | None = None) -> Any:

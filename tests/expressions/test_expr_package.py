@@ -6,8 +6,8 @@ import inspect
 import subprocess
 import sys
 
-import flowscript.runtime.expressions as expressions
-from flowscript.runtime.expressions import CompiledExpression, CompiledTemplate, Limits
+import flowscript.expressions as expressions
+from flowscript.expressions import CompiledExpression, CompiledTemplate, Limits
 
 
 def test_public_api() -> None:
@@ -29,5 +29,5 @@ def test_default_limits_are_the_spec_ones() -> None:
 
 
 def test_the_package_never_imports_prefect() -> None:
-    code = "import sys, flowscript.runtime.expressions; sys.exit('prefect' in sys.modules)"
+    code = "import sys, flowscript.expressions; sys.exit('prefect' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowscript.runtime.errors import ExpressionError
-from flowscript.runtime.expressions import (
+from flowscript.errors import ExpressionError
+from flowscript.expressions import (
     Limits,
     compile_expression,
     compile_template,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from flowscript.runtime.errors import ExpressionError
-from flowscript.runtime.expressions import compile_template, is_template, to_template_string
+from flowscript.errors import ExpressionError
+from flowscript.expressions import compile_template, is_template, to_template_string
 
 SCOPE: dict[str, Any] = {
     "input": {"name": "ada", "tags": ["x", "y"], "nothing": None, "n": 4, "meta": {"a": 1, "b": [1, 2]}},
@@ -152,7 +152,7 @@ def test_braces_never_nest() -> None:
 
 
 def test_rendered_size_is_limited() -> None:
-    from flowscript.runtime.expressions import Limits
+    from flowscript.expressions import Limits
 
     template = compile_template("{{ a }}{{ a }}")
     with pytest.raises(ExpressionError) as info:

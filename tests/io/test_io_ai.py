@@ -9,8 +9,8 @@ import httpx
 import pytest
 import respx
 
-from flowscript.runtime.errors import AIError, NodeError
-from flowscript.runtime.io.ai import AIResult, ai_transform
+from flowscript.errors import AIError, NodeError
+from flowscript.nodes.io.ai import AIResult, ai_transform
 
 BASE = "http://ai.test/v1"
 URL = f"{BASE}/chat/completions"

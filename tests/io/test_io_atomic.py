@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flowscript.runtime.io import atomic
-from flowscript.runtime.io.atomic import atomic_write_bytes
+from flowscript.nodes.io import atomic
+from flowscript.nodes.io.atomic import atomic_write_bytes
 
 
 def test_writes_new_file_and_creates_parents(tmp_path: Path) -> None:

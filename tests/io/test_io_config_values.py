@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flowscript.runtime.errors import NodeError
-from flowscript.runtime.io.config_values import get_bool, get_int, get_number, get_str
+from flowscript.errors import NodeError
+from flowscript.nodes.io.config_values import get_bool, get_int, get_number, get_str
 
 
 def test_numbers_from_text_or_values() -> None:

@@ -14,11 +14,11 @@ import httpx
 import pytest
 import respx
 
-from flowscript.runtime.errors import FileError, HttpError
-from flowscript.runtime.expressions import to_json
-from flowscript.runtime.io.ai import ai_transform
-from flowscript.runtime.io.files import read_file_source, write_file_sink
-from flowscript.runtime.io.http import http_sink, http_source
+from flowscript.errors import FileError, HttpError
+from flowscript.expressions import to_json
+from flowscript.nodes.io.ai import ai_transform
+from flowscript.nodes.io.files import read_file_source, write_file_sink
+from flowscript.nodes.io.http import http_sink, http_source
 
 CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance"
 BASE = "http://127.0.0.1:9"

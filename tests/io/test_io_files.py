@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from flowscript.runtime.errors import FileError, NodeError
-from flowscript.runtime.expressions import to_json
-from flowscript.runtime.io import atomic
-from flowscript.runtime.io.files import read_file_source, write_file_sink
+from flowscript.errors import FileError, NodeError
+from flowscript.expressions import to_json
+from flowscript.nodes.io import atomic
+from flowscript.nodes.io.files import read_file_source, write_file_sink
 
 CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance"
 

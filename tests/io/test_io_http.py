@@ -12,9 +12,9 @@ import httpx
 import pytest
 import respx
 
-from flowscript.runtime.errors import HttpError, NodeError, NodeTimeoutError, TransportError
-from flowscript.runtime.io.http import http_sink, http_source
-from flowscript.runtime.io.http_response import parse_retry_after
+from flowscript.errors import HttpError, NodeError, NodeTimeoutError, TransportError
+from flowscript.nodes.io.http import http_sink, http_source
+from flowscript.nodes.io.http_response import parse_retry_after
 
 API = "https://api.test"
 Mock = respx.MockRouter

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from flowscript.runtime.errors import NodeTimeoutError, TransportError
-from flowscript.runtime.io.http import http_sink, http_source
+from flowscript.errors import NodeTimeoutError, TransportError
+from flowscript.nodes.io.http import http_sink, http_source
 
 
 @dataclass

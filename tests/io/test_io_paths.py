@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from flowscript.runtime.errors import FileError
-from flowscript.runtime.expressions import compile_template
-from flowscript.runtime.io.paths import display_path, resolve_sandboxed
+from flowscript.errors import FileError
+from flowscript.expressions import compile_template
+from flowscript.nodes.io.paths import display_path, resolve_sandboxed
 
 
 def test_relative_path_resolves_inside_workdir(tmp_path: Path) -> None:

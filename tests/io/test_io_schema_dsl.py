@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowscript.runtime.io.schema_dsl import SchemaDslError, schema_from_dsl
+from flowscript.nodes.io.schema_dsl import SchemaDslError, schema_from_dsl
 
 
 def obj(properties: dict, required: list[str] | None = None) -> dict:

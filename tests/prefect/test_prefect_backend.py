@@ -271,8 +271,8 @@ async def test_task_runs_do_not_ask_for_tag_limits_that_do_not_exist(write_flow,
 def test_the_chunk_size_comes_from_the_environment():
     import pytest
 
+    from flowscript.errors import ValidationError
     from flowscript.prefect_backend.flow_builder import chunk_threshold_from
-    from flowscript.runtime.errors import ValidationError
 
     assert chunk_threshold_from({}) == 100 and chunk_threshold_from({"FLOWSCRIPT_FOREACH_CHUNK": "25"}) == 25
     with pytest.raises(ValidationError, match="FLOWSCRIPT_FOREACH_CHUNK"):

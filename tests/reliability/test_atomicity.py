@@ -24,8 +24,8 @@ from flowscript.cli import inspect, running  # noqa: F401  (they register their 
 from flowscript.cli.app import app
 from flowscript.compiler.loader import load_workflow
 from flowscript.compiler.run_config import resolve_config
+from flowscript.errors import FlowScriptError
 from flowscript.runtime.engine import Engine, RunOptions
-from flowscript.runtime.errors import FlowScriptError
 from flowscript.runtime.local_backend import LocalBackend
 from flowscript.runtime.persistence import load_state
 

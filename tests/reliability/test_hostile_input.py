@@ -35,8 +35,8 @@ from flowscript.compiler.diagnostics import InvalidWorkflow
 from flowscript.compiler.loader import load_workflow
 from flowscript.compiler.parser import parse_workflow_file
 from flowscript.compiler.sites import iter_sites
-from flowscript.runtime.errors import ExpressionError, FlowScriptError
-from flowscript.runtime.expressions import Limits, compile_expression, compile_template
+from flowscript.errors import ExpressionError, FlowScriptError
+from flowscript.expressions import Limits, compile_expression, compile_template
 
 FILES = int(os.environ.get("FLOWSCRIPT_FUZZ_FILES", "300"))
 EXAMPLES_PER_PROPERTY = int(os.environ.get("FLOWSCRIPT_FUZZ_EXAMPLES", "200"))

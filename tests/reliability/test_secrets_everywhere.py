@@ -209,8 +209,8 @@ async def test_no_secret_in_anything_a_prefect_run_keeps(tmp_path: Path, prefect
 async def test_a_prefect_task_run_only_ever_sees_redacted_errors() -> None:
     """The fix for what the Prefect test found: a failed node's exception reached Prefect (its
     logs, the task run's state message, the persisted result) with the secret in its message."""
+    from flowscript.errors import FileError, HttpError
     from flowscript.prefect_backend.backend import PrefectBackend
-    from flowscript.runtime.errors import FileError, HttpError
 
     backend = PrefectBackend("w", "r", secrets=[TOKEN, PASSWORD])
     errors = [FileError(f"file not found: data/{TOKEN}.json", hint=f"is {PASSWORD} right?"),
