@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flowscript.compiler.ast import walk
 from flowscript.compiler.loader import load_workflow
 from flowscript.compiler.parser import parse_workflow_file
 from flowscript.compiler.planner import build_plan
+from flowscript.nodes.base import walk
 
 HEADER = "---\nname: big\nversion: 1.0\n---\n\n# Big\n\n<workflow>\n"
 FOOTER = "</workflow>\n"

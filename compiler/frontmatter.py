@@ -372,8 +372,7 @@ def _config_field(meta: _Meta, name: str, spec: Any, node: Node | None) -> Confi
         return None
     extra = {k: _plain(v) for k, v in spec.items() if k not in ("type", "default", "description", "required")}
     required = spec.get("required", False)
-    return ConfigField(type=kind, default=default, description=description, required=required,
-                       **extra)
+    return ConfigField(type=kind, default=default, description=description, required=required, extra=extra)
 
 
 def _infer_type(value: Any) -> str | None:

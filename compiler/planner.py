@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowscript.compiler.ast import AnyNode, DataNode, Workflow, walk
+from flowscript.compiler.ast import Workflow
 from flowscript.compiler.sites import iter_sites
 from flowscript.errors import ExpressionError, SourceLocation, ValidationError
 from flowscript.expressions import compile_expression, compile_template
+from flowscript.nodes.base import Node, walk
+from flowscript.nodes.data import DataNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +31,11 @@ class Plan:
 
     workflow: Workflow
     waves: list[Wave]
-    nodes: dict[str, AnyNode]  # every node by id, nested ones included
+    nodes: dict[str, Node]  # every node by id, nested ones included
     dependencies: dict[str, frozenset[str]]  # scheduled top-level node -> the nodes it waits for
     fallback_only: frozenset[str] = field(default_factory=frozenset)  # run only as fallbacks
+    reads: dict[str, frozenset[str]] = field(default_factory=dict)  # node id -> names its own expressions read
+    hyphen_ids: frozenset[str] = field(default_factory=frozenset)  # ids holding '-' (`url-list.output`)
 
     @property
     def workflow_id(self) -> str:
@@ -50,7 +54,7 @@ class Plan:
                 {
                     "wave": w.number,
                     "nodes": [
-                        {"id": i, "kind": node_kind(self.nodes[i]),
+                        {"id": i, "kind": self.nodes[i].kind_name,
                          "dependsOn": sorted(self.dependencies.get(i, ()))}
                         for i in w.node_ids
                     ],
@@ -61,11 +65,6 @@ class Plan:
         }
 
 
-def node_kind(node: AnyNode) -> str:
-    """`source:http`, `transform:map`, `foreach`... (the kind shown in plans and task tags)."""
-    return f"{node.kind}:{node.type}" if isinstance(node, DataNode) else node.kind
-
-
 def build_plan(workflow: Workflow) -> Plan:
     """Plans a parsed workflow. Raises ValidationError(VALID_CIRCULAR_DEPENDENCY) on a cycle.
 
@@ -73,7 +72,7 @@ def build_plan(workflow: Workflow) -> Plan:
     """
     nodes = {n.id: n for n in walk(workflow.nodes)}
     top_of = _top_level_ancestors(workflow)
-    refs = _references(workflow, nodes, top_of)
+    refs, reads = _references(workflow, nodes)
     fallback_only = _fallback_only(workflow, refs)
 
     deps: dict[str, set[str]] = {n.id: set() for n in workflow.nodes if n.id not in fallback_only}
@@ -82,8 +81,8 @@ def build_plan(workflow: Workflow) -> Plan:
         if top in fallback_only:
             continue
         targets = set(refs.get(node.id, ()))
-        if isinstance(node, DataNode) and node.on_error and node.on_error.fallback in nodes:
-            fallback = node.on_error.fallback
+        fallback = node.fallback if isinstance(node, DataNode) else None
+        if fallback is not None and fallback in nodes:
             # The fallback runs in this node's place: what it reads, this node waits for.
             targets |= {r for n in walk([nodes[fallback]]) for r in refs.get(n.id, ())}
         for target in targets:
@@ -94,17 +93,19 @@ def build_plan(workflow: Workflow) -> Plan:
     # once each: an id given twice (the validator reports it) must not count twice here
     order = list(dict.fromkeys(n.id for n in workflow.nodes if n.id in deps))
     waves = _kahn_waves(order, deps, nodes, workflow.path)
-    return Plan(workflow, waves, nodes, {k: frozenset(v) for k, v in deps.items()}, frozenset(fallback_only))
+    return Plan(workflow, waves, nodes, {k: frozenset(v) for k, v in deps.items()}, frozenset(fallback_only),
+                {k: frozenset(v) for k, v in reads.items()}, frozenset(i for i in nodes if "-" in i))
 
 
 def _top_level_ancestors(workflow: Workflow) -> dict[str, str]:
     return {n.id: top.id for top in workflow.nodes for n in walk([top])}
 
 
-def _references(workflow: Workflow, nodes: dict[str, AnyNode], top_of: dict[str, str]) -> dict[str, set[str]]:
-    """node id -> ids of nodes outside its own top-level subtree that it names (input or expression)."""
+def _references(workflow: Workflow, nodes: dict[str, Node]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """node id -> ids of the nodes it names (input or expression), and -> every name its expressions read."""
     node_ids = frozenset(nodes)
     refs: dict[str, set[str]] = {}
+    reads: dict[str, set[str]] = {}
     for node in walk(workflow.nodes):
         if node.input and node.input in nodes:
             refs.setdefault(node.id, set()).add(node.input)
@@ -114,21 +115,21 @@ def _references(workflow: Workflow, nodes: dict[str, AnyNode], top_of: dict[str,
                 site.text, node_ids=node_ids)
         except ExpressionError:
             continue  # the validator reports it
+        reads.setdefault(site.owner.id, set()).update(compiled.names)
         named = (compiled.names & node_ids) - site.bound
         if named:
             refs.setdefault(site.owner.id, set()).update(named)
-    return refs
+    return refs, reads
 
 
 def _fallback_only(workflow: Workflow, refs: dict[str, set[str]]) -> set[str]:
     """Fallback targets that nothing else reads: they run only in place of a failed node."""
-    targets = {n.on_error.fallback for n in walk(workflow.nodes)
-               if isinstance(n, DataNode) and n.on_error and n.on_error.fallback}
+    targets = {n.fallback for n in walk(workflow.nodes) if isinstance(n, DataNode) and n.fallback}
     read = {r for rs in refs.values() for r in rs}
     return {t for t in targets if t not in read}
 
 
-def _kahn_waves(order: list[str], deps: dict[str, set[str]], nodes: dict[str, AnyNode],
+def _kahn_waves(order: list[str], deps: dict[str, set[str]], nodes: dict[str, Node],
                 file: str | None) -> list[Wave]:
     position = {node_id: i for i, node_id in enumerate(order)}
     dependents: dict[str, list[str]] = {node_id: [] for node_id in order}

@@ -7,26 +7,14 @@ secrets declared) and the planner (which nodes does it reference).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from flowscript.compiler.ast import (
-    AnyNode,
-    BranchNode,
-    BreakNode,
-    CheckpointNode,
-    DataNode,
-    ForeachNode,
-    IfNode,
-    LoopNode,
-    ParallelNode,
-    WhileNode,
-    Workflow,
-    walk,
-)
+from flowscript.compiler.ast import Workflow
 from flowscript.errors import SourceLocation
-from flowscript.runtime.node_config import EXPRESSION_CONFIG
+from flowscript.nodes.base import BodyItem, BreakNode, Node, walk
+from flowscript.nodes.data import DataNode
 from flowscript.syntax.source import Location
 
 SiteKind = Literal["expression", "template"]
@@ -34,17 +22,14 @@ SiteKind = Literal["expression", "template"]
 _SECRET_REF = re.compile(r"\$secrets\s*(?:\?\.|\.)\s*([A-Za-z_$][\w$]*)|\$secrets\s*(?:\?\.)?\[\s*(['\"])(.*?)\2\s*\]")
 
 ALWAYS_BOUND = frozenset({"input", "$config", "$secrets", "$context"})
-ITEM_NAMES = frozenset({"$item", "$index", "$first", "$last", "$items"})
 FALLBACK_NAMES = frozenset({"$primaryError", "$primaryInput"})
-MERGE_KEYWORDS = frozenset({"array", "concat", "object"})
-
 
 
 @dataclass(frozen=True, slots=True)
 class Site:
     """One expression or template in the file."""
 
-    owner: AnyNode
+    owner: Node
     key: str
     text: str
     kind: SiteKind
@@ -53,8 +38,7 @@ class Site:
 
 
 def fallback_targets(workflow: Workflow) -> set[str]:
-    return {n.on_error.fallback for n in walk(workflow.nodes)
-            if isinstance(n, DataNode) and n.on_error and n.on_error.fallback}
+    return {n.fallback for n in walk(workflow.nodes) if isinstance(n, DataNode) and n.fallback}
 
 
 def iter_sites(workflow: Workflow) -> Iterator[Site]:
@@ -63,71 +47,15 @@ def iter_sites(workflow: Workflow) -> Iterator[Site]:
     yield from _walk_body(workflow.nodes, frozenset(), fallbacks)
 
 
-def _walk_body(items: list[Any], bound: frozenset[str], fallbacks: set[str]) -> Iterator[Site]:
+def _walk_body(items: Sequence[BodyItem], bound: frozenset[str], fallbacks: set[str]) -> Iterator[Site]:
     for item in items:
         if isinstance(item, BreakNode):
             continue
         here = bound | FALLBACK_NAMES if item.id in fallbacks else bound
-        yield from _node_sites(item, here, fallbacks)
-
-
-def _node_sites(node: AnyNode, bound: frozenset[str], fallbacks: set[str]) -> Iterator[Site]:
-    def site(key: str, text: str | None, kind: SiteKind, extra: frozenset[str] = frozenset()) -> Iterator[Site]:
-        if text is not None:
-            yield Site(node, key, text, kind, node.value_locations.get(key), bound | extra)
-
-    match node:
-        case DataNode():
-            expression_keys = EXPRESSION_CONFIG.get(f"{node.kind}:{node.type}", frozenset())
-            for key, value in node.config.items():
-                if key in expression_keys and isinstance(value, str):
-                    yield from site(key, value, "expression", ITEM_NAMES)
-                else:
-                    for text in _strings(value):
-                        yield from site(key, text, "template")
-        case IfNode():
-            yield from site("condition", node.condition, "expression")
-            yield from _walk_body(node.then, bound, fallbacks)
-            yield from _walk_body(node.else_ or [], bound, fallbacks)
-        case BranchNode():
-            for case in node.cases:
-                yield Site(node, "when", case.when, "expression", case.when_location, bound)
-                yield from _walk_body(case.body, bound, fallbacks)
-            yield from _walk_body(node.default or [], bound, fallbacks)
-        case LoopNode():
-            iteration = frozenset({"$iteration"})
-            yield from site("max", node.max, "template")
-            yield from site("break", node.break_, "expression", iteration)
-            yield from _walk_body(node.body, bound | iteration, fallbacks)
-        case WhileNode():
-            iteration = frozenset({"$iteration"})
-            yield from site("max", node.max, "template")
-            yield from site("condition", node.condition, "expression", iteration)
-            yield from _walk_body(node.body, bound | iteration, fallbacks)
-        case ForeachNode():
-            yield from site("collection", node.collection, "expression")
-            yield from site("concurrency", node.concurrency, "template")
-            yield from _walk_body(node.body, bound | {node.item, node.index}, fallbacks)
-        case ParallelNode():
-            yield from site("concurrency", node.concurrency, "template")
-            if node.merge not in MERGE_KEYWORDS:
-                yield from site("merge", node.merge, "expression", frozenset({"$branches"}))
-            for branch in node.branches:
-                yield from _walk_body(branch.body, bound | {"$branch"}, fallbacks)
-        case CheckpointNode():
-            yield from site("prompt", node.prompt, "template")
-            yield from site("timeout", node.timeout, "template")
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
+        for own in item.sites():
+            yield Site(item, own.key, own.text, own.kind, own.location, here | own.binds)
+        for body in item.bodies():
+            yield from _walk_body(body.items, here | body.binds, fallbacks)
 
 
 def position_in_file(site: Site, offset: int | None, file: str | None) -> SourceLocation | None:

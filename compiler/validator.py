@@ -7,44 +7,18 @@ helps. Errors stop a run (exit 2); warnings are advice, or errors under `--stric
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 
-from flowscript.compiler.ast import (
-    AnyNode,
-    DataNode,
-    LoopNode,
-    ParallelNode,
-    SinkNode,
-    TransformNode,
-    Workflow,
-    walk,
-)
+from flowscript.compiler.ast import Workflow
 from flowscript.compiler.diagnostics import Diagnostic
 from flowscript.compiler.planner import Plan, build_plan
 from flowscript.compiler.schedules import schedule_of
 from flowscript.compiler.sites import ALWAYS_BOUND, Site, iter_sites, position_in_file, secret_references
 from flowscript.errors import ExpressionError, SourceLocation, ValidationError
 from flowscript.expressions import compile_expression, compile_template
+from flowscript.nodes.base import Node, walk
+from flowscript.nodes.data import DataNode
 from flowscript.syntax.source import Location
-
-_WAIT = re.compile(r"^(all|any|n\((\d+)\))$")
-
-# config keys a data node cannot run without, by kind:type
-REQUIRED_CONFIG: dict[str, tuple[str, ...]] = {
-    "source:http": ("url",),
-    "source:file": ("path",),
-    "sink:http": ("url",),
-    "sink:file": ("path",),
-    "transform:map": ("expression",),
-    "transform:filter": ("condition",),
-    "transform:template": ("template",),
-    "transform:ai": ("model",),
-}
-ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
-    "format": ("json", "text", "csv", "yaml", "auto"),
-    "method": ("GET", "POST", "PUT", "DELETE", "PATCH"),
-}
 
 
 def check_workflow(workflow: Workflow) -> tuple[list[Diagnostic], Plan | None]:
@@ -72,7 +46,7 @@ class _Checker:
         self.workflow = workflow
         self.file = workflow.path
         self.found: list[Diagnostic] = []
-        self.all_nodes: list[AnyNode] = list(walk(workflow.nodes))
+        self.all_nodes: list[Node] = list(walk(workflow.nodes))
         self.ids = frozenset(n.id for n in self.all_nodes)
 
     def add(self, code: str, message: str, where: Location | SourceLocation | None, *,
@@ -84,15 +58,14 @@ class _Checker:
     def run(self) -> None:
         self._duplicate_ids()
         self._node_references()
-        self._data_node_config()
-        self._control_attributes()
+        self._kind_rules()
         self._advice()
         for site in iter_sites(self.workflow):
             self._site(site)
 
     # ---------------------------------------------------------------- checks
     def _duplicate_ids(self) -> None:
-        first_seen: dict[str, AnyNode] = {}
+        first_seen: dict[str, Node] = {}
         for node in self.all_nodes:
             if node.id in first_seen:
                 first = first_seen[node.id].location
@@ -120,48 +93,16 @@ class _Checker:
                     self.add("VALID_CIRCULAR_DEPENDENCY", f"node '{node.id}' names itself as its fallback",
                              where)
 
-    def _data_node_config(self) -> None:
+    def _kind_rules(self) -> None:
         for node in self.all_nodes:
-            if not isinstance(node, DataNode):
-                continue
-            kind = f"{node.kind}:{node.type}"
-            for key in REQUIRED_CONFIG.get(kind, ()):
-                if node.config.get(key) in (None, ""):
-                    self.add("VALID_MISSING_REQUIRED_FIELD", f"{kind} node '{node.id}' needs '{key}'",
-                             node.location, hint=f"add {key}=\"...\" or a <{key}> element")
-            for key, allowed in ALLOWED_VALUES.items():
-                value = node.config.get(key)
-                if isinstance(value, str) and "{{" not in value:
-                    normalised = value.upper() if key == "method" else value.lower()
-                    if normalised not in allowed:
-                        self.add("VALID_INVALID_FIELD_TYPE", f"node '{node.id}': {key} '{value}' is not one of "
-                                 f"{', '.join(allowed)}", node.value_locations.get(key, node.location))
-
-    def _control_attributes(self) -> None:
-        for node in self.all_nodes:
-            if isinstance(node, ParallelNode):
-                match = _WAIT.match(node.wait)
-                where = node.value_locations.get("wait", node.location)
-                if not match:
-                    self.add("VALID_INVALID_FIELD_TYPE", f"parallel '{node.id}': wait '{node.wait}' is not "
-                             "all, any or n(K)", where)
-                elif match.group(2) and not 1 <= int(match.group(2)) <= len(node.branches):
-                    self.add("VALID_INVALID_FIELD_TYPE", f"parallel '{node.id}' waits for {match.group(2)} "
-                             f"branches but has {len(node.branches)}", where,
-                             hint=f"K must be between 1 and {len(node.branches)}")
+            node.check(self.add)
 
     def _advice(self) -> None:
         for node in self.workflow.nodes:  # nested nodes receive the previous body node's output
-            is_ai = isinstance(node, TransformNode) and node.type == "ai"
-            if (isinstance(node, SinkNode) or is_ai) and node.input is None:
-                what = "sink" if isinstance(node, SinkNode) else "ai transform"
+            if isinstance(node, DataNode) and node.wants_input and node.input is None:
+                what = "sink" if node.kind == "sink" else f"{node.type} {node.kind}"
                 self.add("VALID_MISSING_REQUIRED_FIELD", f"{what} '{node.id}' has no input", node.location,
                          hint="add input=\"node-id\" naming the node whose output it receives", warning=True)
-        for node in self.all_nodes:
-            if isinstance(node, LoopNode) and node.max is None and node.break_ is None:
-                self.add("VALID_MISSING_REQUIRED_FIELD", f"loop '{node.id}' has neither max nor break",
-                         node.location, hint="it stops after 1000 iterations; add max=\"N\" or break=\"...\"",
-                         warning=True)
 
     def _site(self, site: Site) -> None:
         try:

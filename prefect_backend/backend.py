@@ -19,28 +19,47 @@ from typing import Any, Literal
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.asyncio import concurrency
+from prefect.context import TaskRunContext
+from prefect.utilities.annotations import quote
 
+from flowscript.nodes.base import ApprovalDecision, ApprovalRequest, WithMeta
 from flowscript.prefect_backend.approvals import ask_in_prefect
 from flowscript.prefect_backend.results import RedactedJSONSerializer, result_key
 from flowscript.prefect_backend.retries import as_node_error, retry_condition
 from flowscript.prefect_backend.tag_limits import TagLimits
 from flowscript.runtime.approval import ask_in_terminal
-from flowscript.runtime.backend import ApprovalDecision, ApprovalRequest, NodeTask
-from flowscript.runtime.executor import WithMeta
-from flowscript.runtime.local_backend import LocalBackend
+from flowscript.runtime.execution import NodeExecution, Resources, execute
+from flowscript.runtime.local_backend import run_with_retries
 from flowscript.runtime.secrets import Redactor
-from flowscript.runtime.signals import BreakSignal
+from flowscript.signals import BreakSignal
 
 DEFAULT_CHUNK_THRESHOLD = 100
 TAG = "flowscript"  # on every task run, beside the node kind
 _INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("flowscript_inline", default=False)
+_HERE: dict[str, Resources] = {}  # run id -> the resources of the flow's process for that run
 
 
 @task(name="node", persist_result=False)
-async def node_task(key: str, attempt: Callable[[], Awaitable[Any]]) -> Any:
-    """One node execution. Returns plain JSON (output, meta, a break) so Prefect can keep it."""
+async def node_task(key: str, execution: NodeExecution) -> dict[str, Any]:
+    """One data-node execution, one attempt of it per task-run attempt: plain JSON in and out."""
+    resources = _HERE[execution.run_id]
+    context = TaskRunContext.get()
+    attempt = context.task_run.run_count if context is not None else 1
     try:
-        output = await attempt()
+        answer = await execute(execution, resources)
+    except Exception as error:
+        Redactor(resources.secrets.values()).error(error)  # Prefect logs, keeps and persists what is raised
+        error.attempts = attempt  # type: ignore[attr-defined]
+        raise
+    return {**answer, "attempts": attempt}
+
+
+@task(name="control", persist_result=False)
+async def control_task(key: str, run: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+    """A control node's execution, in the flow's process; its body's executions hang under it.
+    A `<break/>` inside it comes back as data (Prefect would count an exception a failure)."""
+    try:
+        output = await run()
     except BreakSignal as signal:
         return {"break": True, "loop": signal.loop_id, "last": signal.last_output}
     if isinstance(output, WithMeta):
@@ -83,64 +102,59 @@ class PrefectBackend:
     name: str = "prefect"
 
     def __post_init__(self) -> None:
-        self._inline = LocalBackend(interactive=self.interactive)
         self._serializer = RedactedJSONSerializer.with_secrets(self.secrets)
-        self._redactor = Redactor(self.secrets)
         self._tasks: dict[tuple[str, str], Any] = {}  # (node id, tag) -> its Prefect task
         keep = (dict(persist_result=True, result_serializer=self._serializer, cache_key_fn=self._result_key)
                 if self.persist_results else dict(cache_policy=NO_CACHE))
         self._base = node_task.with_options(task_run_name="{key}", **keep)  # this run's result options
+        self._control = control_task.with_options(task_run_name="{key}", **keep)
 
-    async def run_task(self, node: NodeTask) -> Any:
-        if self.shared_limit is not None and ":" in node.tag:  # a data node: `source:http`...
-            async with concurrency(self.shared_limit, occupy=1):
-                return await self._run_task(node)
-        return await self._run_task(node)
-
-    async def _run_task(self, node: NodeTask) -> Any:
+    async def run_node(self, execution: NodeExecution, resources: Resources) -> dict[str, Any]:
         if _INLINE.get():
-            return await self._inline.run_task(node)
-        settings = node.retry
-        await self._prime(node.tag)
+            return await run_with_retries(execution, resources)
+        if self.shared_limit is not None:
+            async with concurrency(self.shared_limit, occupy=1):
+                return await self._node_run(execution, resources)
+        return await self._node_run(execution, resources)
+
+    async def _node_run(self, execution: NodeExecution, resources: Resources) -> dict[str, Any]:
+        settings = execution.retry
+        await self._prime(execution.tag)
+        _HERE[execution.run_id] = resources
         try:
-            answer = await self._node_task(node)(node.key, self._redacting(node.attempt))
+            answer: dict[str, Any] = await self._node_task(execution)(execution.key, quote(execution))
         except Exception as error:
             raise as_node_error(error, settings) from None
+        return answer
+
+    async def run_control(self, node_id: str, key: str, tag: str, run: Callable[[], Awaitable[Any]]) -> Any:
+        if _INLINE.get():
+            return await run()
+        await self._prime(tag)
+        made = self._tasks.get((node_id, tag))
+        if made is None:
+            made = self._tasks[(node_id, tag)] = renamed(self._control, node_id, {tag, TAG})
+        answer = await made(key, run)
         if answer.get("break"):
             raise BreakSignal(answer["loop"], answer["last"])
         return WithMeta(answer["output"], answer["meta"]) if "meta" in answer else answer["output"]
 
-    def _node_task(self, node: NodeTask) -> Any:
+    def _node_task(self, execution: NodeExecution) -> Any:
         """node_task named after the node and tagged with its kind; its run name and result key
         come from the `key` parameter, so a node's task serves all its executions. A node with
         retries gets a task per execution, whose retry condition counts that execution's retries."""
-        settings = node.retry
+        settings, node_id, tag = execution.retry, execution.node.id, execution.tag
         if settings is not None:
             return self._base.with_options(
-                name=node.node_id, tags={node.tag, TAG}, retries=settings.max_retries,
+                name=node_id, tags={tag, TAG}, retries=settings.max_retries,
                 retry_condition_fn=retry_condition(settings), timeout_seconds=settings.timeout_s)
-        made = self._tasks.get((node.node_id, node.tag))
+        made = self._tasks.get((node_id, tag))
         if made is None:
-            made = self._tasks[(node.node_id, node.tag)] = renamed(self._base, node.node_id, {node.tag, TAG})
+            made = self._tasks[(node_id, tag)] = renamed(self._base, node_id, {tag, TAG})
         return made
 
     def _result_key(self, _context: Any, parameters: dict[str, Any]) -> str:
         return result_key(self.workflow_id, self.run_id, parameters["key"])
-
-    def _redacting(self, attempt: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
-        """The attempt, with secret values cut out of whatever it raises before Prefect sees it
-        (Prefect logs a failed task run's exception, keeps it as the state message and persists it)."""
-        if not self._redactor:
-            return attempt
-
-        async def redacted() -> Any:
-            try:
-                return await attempt()
-            except Exception as error:
-                self._redactor.error(error)  # the same exception, its message redacted
-                raise
-
-        return redacted
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
         if self.approvals == "prefect":
@@ -152,12 +166,13 @@ class PrefectBackend:
             return None
         return self.chunk_threshold
 
-    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[Any]]) -> Any:
+    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[None]]) -> None:
         if _INLINE.get():
-            return await run()
+            await run()
+            return
         await self._prime("foreach")
-        return await chunk_task.with_options(name=f"{node_id} iterations", task_run_name=key,
-                                             tags={"foreach", TAG})(key, run)
+        await chunk_task.with_options(name=f"{node_id} iterations", task_run_name=key,
+                                      tags={"foreach", TAG})(key, run)
 
     async def _prime(self, kind: str) -> None:
         if self.tag_limits is not None:

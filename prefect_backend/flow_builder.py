@@ -34,8 +34,8 @@ from flowscript.prefect_backend.tag_limits import TagLimits
 from flowscript.runtime.engine import Engine, RunOptions
 from flowscript.runtime.persistence import DEFAULT_STATE_DIR, load_state, state_path
 from flowscript.runtime.secrets import Redactor, read_secrets
-from flowscript.runtime.signals import RunFailed
 from flowscript.runtime.state import RunState
+from flowscript.signals import RunFailed
 
 
 @dataclass

@@ -15,9 +15,12 @@ from flowscript.runtime.retry import RetrySettings, backoff_delay_s, is_retryabl
 
 
 def as_node_error(error: BaseException, settings: RetrySettings | None) -> BaseException:
-    """Prefect's attempt timeout becomes the engine's retryable timeout error."""
+    """Prefect's attempt timeout becomes the engine's retryable timeout error. A timeout is always
+    retried, so the run's last one comes after every attempt of the policy."""
     if isinstance(error, TaskRunTimeoutError) and settings is not None:
-        return NodeTimeoutError(f"attempt timed out after {settings.timeout_s:g}s")
+        timeout = NodeTimeoutError(f"attempt timed out after {settings.timeout_s:g}s")
+        timeout.attempts = settings.max_retries + 1  # type: ignore[attr-defined]
+        return timeout
     return error
 
 

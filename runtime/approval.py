@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from flowscript.runtime.backend import ApprovalDecision, ApprovalRequest
+from flowscript.nodes.base import ApprovalDecision, ApprovalRequest
 from flowscript.runtime.state import now_iso
 
 DEFAULT_TIMEOUT_S = 3600.0

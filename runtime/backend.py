@@ -1,57 +1,36 @@
-"""The backend seam (PRODUCT.md, "One engine, two backends").
+"""The backend seam (docs/architecture.md, "The backend seam").
 
 The engine decides what runs, in which order, with which input and config; a backend
 decides only how one node execution is carried out (in this process, or as a Prefect
-task run) and how a checkpoint asks for approval.
+task run) and how a checkpoint asks for approval. A data node's execution arrives as a
+value (`NodeExecution`) and its answer leaves as plain JSON; a control node runs in the
+engine's process, so the backend only wraps it (the Prefect backend: a task run under
+which its body's executions hang).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from flowscript.runtime.retry import RetrySettings
+from flowscript.nodes.base import ApprovalDecision, ApprovalRequest
+from flowscript.runtime.execution import NodeExecution, Resources
 
-Action = Literal["approve", "reject"]
-
-
-@dataclass(frozen=True, slots=True)
-class NodeTask:
-    """One node execution as a backend sees it."""
-
-    node_id: str
-    key: str  # result key: "save", or "each[3].fmt" inside an iteration
-    tag: str  # the node's kind: "source:http", "foreach"...
-    attempt: Callable[[], Awaitable[Any]]  # one attempt; the backend retries it per `retry`
-    retry: RetrySettings | None  # None: run once, no attempt timeout
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalRequest:
-    checkpoint_id: str
-    key: str
-    prompt: str
-    timeout_s: float | None
-    default: Action
-    input: Any
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalDecision:
-    action: Action
-    timed_out: bool
-    responded_at: str
-    by: str  # "terminal user", "default (timeout)", "default (no one to ask)", a Prefect user...
-    comment: str | None = None
+__all__ = ["ApprovalDecision", "ApprovalRequest", "Backend", "NodeExecution"]
 
 
 class Backend(Protocol):
     name: str
 
-    async def run_task(self, task: NodeTask) -> Any:
-        """Runs the task's attempts (retrying retryable errors per its policy); returns the
-        output or raises the last error."""
+    async def run_node(self, execution: NodeExecution, resources: Resources) -> dict[str, Any]:
+        """Carries out a data node's execution, retrying retryable errors per `execution.retry`.
+        Returns `execute`'s answer plus `attempts`; raises the last error (its `attempts` set).
+        `resources` are this process's (secret values, HTTP client): a backend that runs the
+        execution elsewhere looks them up there instead."""
+        ...
+
+    async def run_control(self, node_id: str, key: str, tag: str, run: Callable[[], Awaitable[Any]]) -> Any:
+        """Runs a control node's execution (in this process); returns its output."""
         ...
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
@@ -62,6 +41,6 @@ class Backend(Protocol):
         A Prefect server copes badly with thousands of task runs per flow run."""
         ...
 
-    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[Any]]) -> Any:
+    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[None]]) -> None:
         """Runs a group of iterations as one unit (for Prefect: one task run)."""
         ...

@@ -13,27 +13,24 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from flowscript.compiler.planner import Plan
+from flowscript.nodes.semaphore import FifoSemaphore
 from flowscript.runtime.backend import Backend
 from flowscript.runtime.events import RunEvents
+from flowscript.runtime.execution import Resources
 from flowscript.runtime.executor import Executor, RunContext
 from flowscript.runtime.markdown_log import format_log, write_log
-from flowscript.runtime.nodes.registry import HANDLERS
 from flowscript.runtime.persistence import DEFAULT_STATE_DIR, StateStore, state_path
 from flowscript.runtime.retry import RetrySettings
 from flowscript.runtime.scope import MISSING, Frame, RunScope
 from flowscript.runtime.secrets import Redactor
-from flowscript.runtime.semaphore import FifoSemaphore
-from flowscript.runtime.signals import NodeFailed, RunFailed
 from flowscript.runtime.state import Cancellation, ErrorInfo, NodeResult, Owner, RunState, now_iso
+from flowscript.signals import NodeFailed, RunFailed
 
 DEFAULT_MAX_CONCURRENCY = 10
 ErrorHandler = Callable[[RunState, BaseException], Awaitable[None] | None]
@@ -100,11 +97,13 @@ class Engine:
         state.status, state.owner, state.backend = "running", Owner.current(), self.backend.name
         scope = RunScope(state.config, secrets, state.context.global_, state.context.phase, state.context.node)
         failure: RunFailed | None = None
-        async with httpx.AsyncClient(follow_redirects=True, verify=_tls_context()) as http:
-            run = RunContext(self.plan, state, self.backend, scope, options.events, http, options.workdir,
-                             options.env, secrets, options.max_concurrency, options.default_retry, store, prior,
-                             retries_enabled=options.retries_enabled)
-            executor = Executor(run, HANDLERS)
+        resources = Resources(secrets=secrets, env=options.env)
+        try:
+            run = RunContext(plan=self.plan, state=state, backend=self.backend, scope=scope, events=options.events,
+                             resources=resources, workdir=options.workdir, max_concurrency=options.max_concurrency,
+                             default_retry=options.default_retry, retries_enabled=options.retries_enabled,
+                             store=store, prior=prior)
+            executor = Executor(run)
             options.events.run_started(state, len(self.plan.waves))
             self._save(store, state)
             try:
@@ -116,6 +115,8 @@ class Engine:
                 state.cancellation = Cancellation(reason="stopped by the user", at=now_iso())
                 self._finish(state, store, failure, redactor)
                 raise
+        finally:
+            await resources.close()
         if failure is not None:
             self._finish(state, store, failure, redactor)
             await self._call_error_handler(state, failure)
@@ -203,18 +204,6 @@ class Engine:
                 await result
         except Exception as e:  # reported, never masks the run's failure
             self.options.log_warnings.append(f"the error handler failed: {type(e).__name__}: {e}")
-
-
-_TLS_CONTEXTS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
-
-
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context for every run of the process (per CA setting): building one loads the
-    CA bundle, 0.1-0.3 s during which a run starting beside others blocked their event loop."""
-    key = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
-    if key not in _TLS_CONTEXTS:
-        _TLS_CONTEXTS[key] = httpx.create_ssl_context()
-    return _TLS_CONTEXTS[key]
 
 
 async def _gather_wave(nodes: list[Awaitable[NodeFailed | None]]) -> list[NodeFailed | None]:

@@ -1,7 +1,9 @@
-"""Running one node and one body (FLOWSCRIPT.md 5.3, 5.4): input, config templates,
-retries through the backend, fallback, and recording the result.
+"""Running one node and one body (docs/language.md, "Running one node", "Retries and
+fallback"): input, the execution through the backend, fallback, and recording the result.
 
-Control-node runtimes call back into `run_body` for their bodies, so every node execution,
+A data node's execution leaves as a value (execution.py) that the backend carries out; a
+control node runs its kind's `run` here, in the flow's process, with a `Step` (its
+`ControlStep`), and its bodies come back through `run_body`, so every node execution,
 nested or not, goes through `run_node` and therefore through the backend.
 """
 
@@ -10,30 +12,37 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flowscript.compiler.ast import AnyNode, BreakNode, DataNode, walk
-from flowscript.compiler.planner import Plan, node_kind
-from flowscript.errors import ExpressionError, FlowScriptError
+from flowscript.compiler.planner import Plan
+from flowscript.compiler.sites import ALWAYS_BOUND
+from flowscript.errors import FlowScriptError
 from flowscript.expressions import compile_expression, compile_template
-from flowscript.runtime.backend import Backend, NodeTask
+from flowscript.nodes.base import (
+    ApprovalDecision,
+    ApprovalRequest,
+    BodyItem,
+    BreakNode,
+    Lane,
+    Node,
+    WithMeta,
+    walk,
+)
+from flowscript.nodes.data import DataNode
+from flowscript.runtime.backend import Backend
 from flowscript.runtime.events import RunEvents
-from flowscript.runtime.node_config import SELF_EVALUATED_CONFIG
+from flowscript.runtime.execution import NodeExecution, Resources, outcome_value, template_value, whole_number
 from flowscript.runtime.persistence import StateStore
 from flowscript.runtime.retry import RetrySettings, is_retryable
 from flowscript.runtime.scope import MISSING, Frame, RunScope, Scope
-from flowscript.runtime.signals import BreakSignal, CheckpointRejected, NodeFailed
 from flowscript.runtime.state import ErrorInfo, NodeResult, RunState, now_iso
+from flowscript.signals import BreakSignal, CheckpointRejected, NodeFailed
 
-if TYPE_CHECKING:
-    import httpx
 
-Handler = Callable[["Executor", Any, Frame, Any], Any]
-
-@dataclass
+@dataclass(kw_only=True)
 class RunContext:
     """Everything one run's node executions share."""
 
@@ -42,74 +51,25 @@ class RunContext:
     backend: Backend
     scope: RunScope
     events: RunEvents
-    http: httpx.AsyncClient
+    resources: Resources
     workdir: Path
-    env: Mapping[str, str]
-    secrets: Mapping[str, str]
     max_concurrency: int
-    default_retry: RetrySettings | None = None
+    default_retry: RetrySettings | None = None  # for data nodes without their own <on-error>
+    retries_enabled: bool = True  # False (--no-retry): every node runs once
     store: StateStore | None = None
     prior: dict[str, NodeResult] = field(default_factory=dict)  # successes kept from the run being resumed
     running: dict[str, str] = field(default_factory=dict)  # result key -> node id, while it runs
     cut_off: list[str] = field(default_factory=list)  # result keys cancelled before they finished
-    retries_enabled: bool = True
     starts: Iterator[int] = field(default_factory=itertools.count)  # start order of node executions
-
-    @property
-    def node_ids(self) -> frozenset[str]:
-        return frozenset(self.plan.nodes)
 
 
 class Executor:
-    def __init__(self, run: RunContext, handlers: Mapping[str, Handler]) -> None:
+    def __init__(self, run: RunContext) -> None:
         self.run = run
-        self._handlers = handlers
-        self._node_ids = run.node_ids
-
-    # ---------------------------------------------------------------- expressions
-    def scope(self, frame: Frame, input: Any) -> Scope:
-        return Scope(self.run.scope, frame, input)
-
-    def evaluate(self, text: str, scope: Mapping[str, Any]) -> Any:
-        return compile_expression(text, node_ids=self._node_ids).evaluate(scope)
-
-    def expression(self, text: str) -> Any:
-        return compile_expression(text, node_ids=self._node_ids)
-
-    def template_value(self, value: Any, scope: Mapping[str, Any]) -> Any:
-        """A config value with its templates resolved; nested mappings and lists too."""
-        if isinstance(value, str):
-            return compile_template(value, node_ids=self._node_ids).evaluate(scope) if "{{" in value else value
-        if isinstance(value, dict):
-            return {k: self.template_value(v, scope) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.template_value(v, scope) for v in value]
-        return value
-
-    def render(self, text: str, scope: Mapping[str, Any]) -> str:
-        return compile_template(text, node_ids=self._node_ids).render(scope)
-
-    def whole_number(self, text: str | None, scope: Mapping[str, Any], what: str, default: int | None,
-                     minimum: int = 0) -> int | None:
-        """A numeric attribute (`max`, `concurrency`, `timeout`), possibly a template."""
-        if text is None:
-            return default
-        value = self.template_value(text, scope)
-        try:
-            number = int(value) if not isinstance(value, bool) and float(value) == int(float(value)) else None
-        except (TypeError, ValueError):
-            number = None
-        if number is None or number < minimum:
-            raise ExpressionError(f"{what} must be a whole number >= {minimum}, got {value!r}",
-                                  code="EXPR_TYPE_ERROR", expression=text)
-        return number
-
-    def resolve_config(self, node: DataNode, scope: Mapping[str, Any]) -> dict[str, Any]:
-        keep = SELF_EVALUATED_CONFIG.get(f"{node.kind}:{node.type}", frozenset())
-        return {k: v if k in keep else self.template_value(v, scope) for k, v in node.config.items()}
+        self.hyphen_ids = run.plan.hyphen_ids
 
     # ---------------------------------------------------------------- bodies
-    async def run_body(self, items: list[Any], frame: Frame, input: Any) -> Any:
+    async def run_body(self, items: Sequence[BodyItem], frame: Frame, input: Any) -> Any:
         """Runs a body in order. A node without `input` receives the previous node's output;
         the first one receives `input`. Returns the last node's output."""
         previous = input
@@ -121,49 +81,51 @@ class Executor:
             previous = await self.run_node(item, frame, self.input_of(item, frame, previous))
         return previous
 
-    def input_of(self, node: AnyNode, frame: Frame, default: Any) -> Any:
+    def input_of(self, node: Node, frame: Frame, default: Any) -> Any:
         if node.input is None:
             return default
         value = frame.output(node.input)
         return None if value is MISSING else value
 
-    def mark_skipped(self, items: list[Any], frame: Frame) -> None:
-        """Nodes of a body that was not chosen (if/branch) are recorded as skipped."""
+    def mark_skipped(self, items: Sequence[BodyItem], frame: Frame, *, only_unfinished: bool = False) -> None:
+        """Nodes of a body that was not chosen (if/branch), or of a cancelled lane that did not
+        finish (`only_unfinished`), are recorded as skipped."""
         for node in walk(items):
             key = frame.key(node.id)
-            if key not in self.run.state.node_results:
-                self.record(frame, node.id, key, NodeResult(status="skipped", started_at=now_iso(),
-                                                             completed_at=now_iso()).started(next(self.run.starts)))
+            if not only_unfinished and key in self.run.state.node_results:
+                continue
+            if only_unfinished:
+                if key in self.run.state.node_results and key not in self.run.cut_off:
+                    continue
+                if key in self.run.cut_off:
+                    self.run.cut_off.remove(key)
+            meta = {"cancelled": True} if only_unfinished else {}
+            self.record(frame, node.id, key, NodeResult(status="skipped", started_at=now_iso(), completed_at=now_iso(),
+                                                         meta=meta).started(next(self.run.starts)))
 
     # ---------------------------------------------------------------- one node
-    async def run_node(self, node: AnyNode, frame: Frame, input: Any) -> Any:
+    async def run_node(self, node: Node, frame: Frame, input: Any) -> Any:
         key = frame.key(node.id)
         prior = self.run.prior.get(key)
         if prior is not None:  # resuming: a node that succeeded is never run again
             self.record(frame, node.id, key, prior, persist=False)
             return prior.output
 
-        handler = self._handlers[node_kind(node)]
-        attempts = 0
-
-        async def attempt() -> Any:
-            nonlocal attempts
-            attempts += 1
-            return await handler(self, node, frame, input)
-
         started_at, t0, order = now_iso(), time.perf_counter(), next(self.run.starts)
         self.run.running[key] = node.id
         self.run.events.node_started(key, node)
-        task = NodeTask(node.id, key, node_kind(node), attempt, self._retry_settings(node))
+        attempts = 0
         fell_back_to: str | None = None
         primary_error: ErrorInfo | None = None
         try:
             try:
-                output = await self.run.backend.run_task(task)
-            except (BreakSignal, CheckpointRejected, NodeFailed, asyncio.CancelledError):
+                output, attempts = await self._carry_out(node, frame, input, key, self._retry_settings(node))
+            except (BreakSignal, CheckpointRejected, NodeFailed, asyncio.CancelledError) as error:
+                attempts = getattr(error, "attempts", 1)
                 raise
             except Exception as error:
-                fallback = node.on_error.fallback if isinstance(node, DataNode) and node.on_error else None
+                attempts = getattr(error, "attempts", 1)
+                fallback = node.fallback if isinstance(node, DataNode) else None
                 if not (fallback and is_retryable(error)):
                     raise
                 primary_error = ErrorInfo.from_exception(error)
@@ -199,21 +161,44 @@ class Executor:
             completed_at=now_iso(), attempts=attempts, fell_back_to=fell_back_to, meta=meta).started(order))
         return value
 
-    async def _run_fallback(self, node: AnyNode, fallback_id: str, frame: Frame, input: Any,
-                            error: Exception) -> Any:
+    async def _carry_out(self, node: Node, frame: Frame, input: Any, key: str,
+                         retry: RetrySettings | None) -> tuple[Any, int]:
+        """The node's execution through the backend: its output and how many attempts it took."""
+        if isinstance(node, DataNode):
+            answer = await self.run.backend.run_node(self.execution(node, frame, input, key, retry), self.run.resources)
+            return outcome_value(answer), answer.get("attempts", 1)
+        step = Step(self, node, frame, input, key)
+        output = await self.run.backend.run_control(node.id, key, node.kind_name,
+                                                    lambda: node.run(step))  # type: ignore[attr-defined]
+        return output, 1
+
+    def execution(self, node: DataNode, frame: Frame, input: Any, key: str,
+                  retry: RetrySettings | None) -> NodeExecution:
+        """The data node's execution as a value: the names it reads, resolved here."""
+        scope = Scope(self.run.scope, frame, input)
+        names = {}
+        for name in self.run.plan.reads.get(node.id, ()):
+            if name not in ALWAYS_BOUND:
+                value = scope.get(name, MISSING)
+                if value is not MISSING:
+                    names[name] = value
+        specials = self.run.scope.specials
+        return NodeExecution(node=node, run_id=self.run.state.run_id, key=key, input=input, names=names,
+                             config=specials["$config"], context=specials["$context"],
+                             secret_names=tuple(self.run.plan.workflow.meta.secrets), hyphen_ids=self.hyphen_ids,
+                             retry=retry, workdir=str(self.run.workdir))
+
+    async def _run_fallback(self, node: Node, fallback_id: str, frame: Frame, input: Any, error: Exception) -> Any:
         """The fallback runs once, with no retry policy, in an isolated copy of the context."""
         fallback = self.run.plan.nodes[fallback_id]
         message = error.message if isinstance(error, FlowScriptError) else str(error)
         isolated = frame.child({"$primaryError": message, "$primaryInput": input})
-        fallback_input = self.input_of(fallback, isolated, input)
-        handler = self._handlers[node_kind(fallback)]
-        task = NodeTask(fallback.id, frame.key(node.id) + "->" + fallback.id, node_kind(fallback),
-                        lambda: handler(self, fallback, isolated, fallback_input), None)
         self.run.events.fallback_started(frame.key(node.id), fallback.id)
-        output = await self.run.backend.run_task(task)
+        output, _ = await self._carry_out(fallback, isolated, self.input_of(fallback, isolated, input),
+                                          frame.key(node.id) + "->" + fallback.id, None)
         return output.value if isinstance(output, WithMeta) else output
 
-    def _retry_settings(self, node: AnyNode) -> RetrySettings | None:
+    def _retry_settings(self, node: Node) -> RetrySettings | None:
         if not isinstance(node, DataNode) or not self.run.retries_enabled:
             return None
         if node.on_error and node.on_error.retry:
@@ -230,12 +215,90 @@ class Executor:
         self.run.events.node_finished(key, result)
 
 
-@dataclass(frozen=True, slots=True)
-class WithMeta:
-    """A runtime's output plus figures for the node result (AI usage, iteration counts...)."""
+class RunLane:
+    """A `Lane`: where a body runs (a frame of the run), and what its expressions see."""
 
-    value: Any
-    meta: dict[str, Any]
+    __slots__ = ("ex", "frame", "input", "owner")
+
+    def __init__(self, ex: Executor, frame: Frame, input: Any, owner: str) -> None:
+        self.ex, self.frame, self.input, self.owner = ex, frame, input, owner
+
+    def _scope(self, names: Mapping[str, Any] | None = None) -> Scope:
+        return Scope(self.ex.run.scope, self.frame, self.input, names)
+
+    def evaluate(self, text: str, names: Mapping[str, Any] | None = None) -> Any:
+        return compile_expression(text, node_ids=self.ex.hyphen_ids).evaluate(self._scope(names))
+
+    def evaluator(self, text: str) -> Callable[[Mapping[str, Any]], Any]:
+        compiled, scope = compile_expression(text, node_ids=self.ex.hyphen_ids), self._scope()
+        return lambda names: compiled.evaluate(scope.with_names(names))
+
+    def render(self, text: str) -> str:
+        return compile_template(text, node_ids=self.ex.hyphen_ids).render(self._scope())
+
+    def whole_number(self, text: str | None, what: str, default: int | None, minimum: int = 0) -> int | None:
+        value = template_value(text, self._scope(), self.ex.hyphen_ids) if text is not None else None
+        return whole_number(value, text, what, default, minimum)
+
+    async def run_body(self, items: Sequence[BodyItem], input: Any) -> Any:
+        return await self.ex.run_body(items, self.frame, input)
+
+    def lane(self, bindings: Mapping[str, Any], *, iteration: int | None = None) -> RunLane:
+        prefix = None if iteration is None else f"{self.frame.prefix}{self.owner}[{iteration}]."
+        return RunLane(self.ex, self.frame.child(bindings, prefix=prefix), self.input, self.owner)
+
+
+class Step(RunLane):
+    """The `ControlStep` a control node's `run` gets: its lane, plus what only the engine can do."""
+
+    __slots__ = ("key", "node")
+
+    def __init__(self, ex: Executor, node: Node, frame: Frame, input: Any, key: str) -> None:
+        super().__init__(ex, frame, input, node.id)
+        self.node, self.key = node, key
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.ex.run.max_concurrency
+
+    def skip(self, items: Sequence[BodyItem]) -> None:
+        self.ex.mark_skipped(items, self.frame)
+
+    def skip_unfinished(self, items: Sequence[BodyItem]) -> None:
+        self.ex.mark_skipped(items, self.frame, only_unfinished=True)
+
+    def summarize(self, lanes: Sequence[Lane | None]) -> None:
+        """The results of the last iteration in which each body node ran become its plain result
+        and output (`node.output` after the loop), in index order."""
+        latest: dict[str, NodeResult] = {}
+        for lane in lanes:
+            if isinstance(lane, RunLane):
+                latest.update(lane.frame.results)
+        for node_id, result in latest.items():
+            self.ex.record(self.frame, node_id, self.frame.key(node_id), result)
+
+    def adopt(self, lanes: Sequence[Lane]) -> None:
+        for lane in lanes:
+            if isinstance(lane, RunLane):
+                self.frame.outputs.update(lane.frame.outputs)
+                self.frame.results.update(lane.frame.results)
+
+    async def ask(self, request: ApprovalRequest) -> ApprovalDecision:
+        events = self.ex.run.events
+        events.approval_wait(request.key, waiting=True)
+        try:
+            return await self.ex.run.backend.request_approval(request)
+        finally:
+            events.approval_wait(request.key, waiting=False)
+
+    def progress(self, done: int, total: int) -> None:
+        self.ex.run.events.items_progress(self.key, done, total)
+
+    def chunk_size(self, items: int) -> int | None:
+        return self.ex.run.backend.iteration_chunk_size(items)
+
+    async def run_chunk(self, label: str, run: Callable[[], Awaitable[None]]) -> None:
+        await self.ex.run.backend.run_chunk(self.node.id, label, run)
 
 
 def _ms_since(t0: float) -> float:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-
+from flowscript.nodes.base import ApprovalDecision, ApprovalRequest
 from flowscript.runtime.approval import ask_in_terminal
 from flowscript.runtime.attempts import attempt_with_timeout
-from flowscript.runtime.backend import ApprovalDecision, ApprovalRequest, NodeTask
-from flowscript.runtime.retry import RetrySettings, backoff_delay_s, is_retryable
+from flowscript.runtime.execution import NodeExecution, Resources, execute
+from flowscript.runtime.retry import retrying
 
 
 class LocalBackend:
@@ -19,19 +18,11 @@ class LocalBackend:
     def __init__(self, *, interactive: bool | None = None) -> None:
         self.interactive = interactive
 
-    async def run_task(self, task: NodeTask) -> Any:
-        settings = task.retry
-        if settings is None:
-            return await task.attempt()
-        async for attempt in AsyncRetrying(
-            stop=stop_after_attempt(settings.max_retries + 1),
-            retry=retry_if_exception(is_retryable),
-            wait=_full_jitter(settings),
-            reraise=True,
-        ):
-            with attempt:
-                return await attempt_with_timeout(task.attempt, settings.timeout_s)
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+    async def run_node(self, execution: NodeExecution, resources: Resources) -> dict[str, Any]:
+        return await run_with_retries(execution, resources)
+
+    async def run_control(self, node_id: str, key: str, tag: str, run: Callable[[], Awaitable[Any]]) -> Any:
+        return await run()
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
         return await ask_in_terminal(request, interactive=self.interactive)
@@ -39,13 +30,27 @@ class LocalBackend:
     def iteration_chunk_size(self, items: int) -> int | None:
         return None
 
-    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[Any]]) -> Any:
-        return await run()
+    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[None]]) -> None:
+        await run()
 
 
-def _full_jitter(settings: RetrySettings):
-    def wait(state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        return backoff_delay_s(state.attempt_number - 1, settings, error)
+async def run_with_retries(execution: NodeExecution, resources: Resources) -> dict[str, Any]:
+    """`execute` under the execution's retry policy (each attempt under its own timeout); the
+    answer says how many attempts it took, and so does the error it gives up with."""
+    attempts = 0
 
-    return wait
+    async def attempt() -> dict[str, Any]:
+        nonlocal attempts
+        attempts += 1
+        return await execute(execution, resources)
+
+    settings = execution.retry
+    try:
+        if settings is None:
+            answer = await attempt()
+        else:
+            answer = await retrying(settings, lambda: attempt_with_timeout(attempt, settings.timeout_s))
+    except BaseException as error:
+        error.attempts = attempts  # type: ignore[attr-defined]
+        raise
+    return {**answer, "attempts": attempts}

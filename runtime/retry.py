@@ -4,15 +4,18 @@ what a node's policy is, and how long to wait before the next attempt."""
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from flowscript.compiler.ast import RetryPolicy
 from flowscript.errors import NodeError
+from flowscript.nodes.data import RetryPolicy
 
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_BACKOFF_BASE_MS = 1000
 DEFAULT_ATTEMPT_TIMEOUT_MS = 30000
 MAX_DELAY_S = 32.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +61,19 @@ def backoff_delay_s(retry_index: int, settings: RetrySettings, error: BaseExcept
         return min(MAX_DELAY_S, base_s)
     cap = min(MAX_DELAY_S, base_s * (2 ** min(retry_index, 30)))
     return (rng or random).uniform(0, cap)
+
+
+async def retrying(settings: RetrySettings, attempt: Callable[[], Awaitable[T]]) -> T:
+    """Runs `attempt` until it succeeds, fails with an error that is not retryable, or has used
+    its retries (tenacity, full-jitter waits); raises the last error."""
+    from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        return backoff_delay_s(state.attempt_number - 1, settings, error)
+
+    async for attempted in AsyncRetrying(stop=stop_after_attempt(settings.max_retries + 1),
+                                         retry=retry_if_exception(is_retryable), wait=wait, reraise=True):
+        with attempted:
+            return await attempt()
+    raise AssertionError("unreachable: tenacity re-raises the last error")

@@ -14,8 +14,8 @@ from flowscript.runtime.engine import Engine, RunOptions
 from flowscript.runtime.local_backend import LocalBackend
 from flowscript.runtime.persistence import load_state
 from flowscript.runtime.secrets import read_secrets
-from flowscript.runtime.signals import RunFailed
 from flowscript.runtime.state import NodeResult, RunState
+from flowscript.signals import RunFailed
 
 
 @dataclass

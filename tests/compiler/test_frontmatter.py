@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowscript.compiler.ast import Workflow
+from flowscript.compiler.ast import ConfigField, Workflow
 from flowscript.compiler.parser import parse_workflow_text
 from flowscript.errors import FlowScriptError, MultipleErrors
 from flowscript.syntax.source import Location
@@ -231,11 +231,10 @@ def test_config_fields_and_locations() -> None:
         "  extra: {type: object, default: {a: 1}, enum: [1, 2]}\n"
     )
     config = workflow.meta.config
-    assert config["min_score"].model_dump() == {
-        "type": "number", "default": 60, "description": "Minimum score", "required": False}
+    assert config["min_score"] == ConfigField(type="number", default=60, description="Minimum score", required=False)
     assert config["output_path"].default == "./out.json"
     assert config["needed"].required is True and config["needed"].default is None
-    assert config["extra"].model_dump()["enum"] == [1, 2]
+    assert config["extra"].extra["enum"] == [1, 2]
     assert workflow.meta_locations["config"] == Location(4, 1)
     assert workflow.meta_locations["config.min_score"] == Location(5, 3)
     assert workflow.meta_locations["config.needed"] == Location(7, 3)

@@ -14,8 +14,8 @@ from flowscript.runtime.local_backend import LocalBackend
 from flowscript.runtime.markdown_log import with_log
 from flowscript.runtime.persistence import StateStore, load_state
 from flowscript.runtime.secrets import Redactor
-from flowscript.runtime.signals import RunFailed
 from flowscript.runtime.state import NodeResult, RunState
+from flowscript.signals import RunFailed
 
 CANARY = "canary-5ecret-Xq9"
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 import respx
 
-from flowscript.compiler.ast import RetryPolicy
 from flowscript.errors import HttpError
+from flowscript.nodes.data import RetryPolicy
 from flowscript.runtime.retry import RetrySettings, backoff_delay_s, is_retryable
 
 

@@ -9,7 +9,7 @@ import time
 import httpx
 import respx
 
-from flowscript.runtime.semaphore import FifoSemaphore
+from flowscript.nodes.semaphore import FifoSemaphore
 
 
 def tpl(node_id: str, template: str, input: str | None = None) -> str:

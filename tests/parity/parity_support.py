@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from flowscript.runtime.markdown_log import is_iteration_key
-from flowscript.runtime.signals import RunFailed
 from flowscript.runtime.state import RunState
+from flowscript.signals import RunFailed
 
 STATE_DIR = ".state"
 # What legitimately differs between two runs of the same workflow (see the module docstring).

@@ -18,8 +18,8 @@ from flowscript.errors import ValidationError
 from flowscript.runtime.persistence import DEFAULT_STATE_DIR, state_path
 from flowscript.runtime.retry import RetrySettings
 from flowscript.runtime.secrets import Redactor
-from flowscript.runtime.signals import RunFailed
 from flowscript.runtime.state import RunState
+from flowscript.signals import RunFailed
 
 CONFIG = typer.Option([], "-c", "--config", help="key=value (repeatable; JSON values accepted).",
                       show_default=False)

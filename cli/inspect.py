@@ -11,7 +11,7 @@ import typer
 from flowscript.cli.app import EXIT_INVALID, app, reports_errors
 from flowscript.compiler.diagnostics import Diagnostic, InvalidWorkflow
 from flowscript.compiler.loader import load_workflow
-from flowscript.compiler.planner import Plan, node_kind
+from flowscript.compiler.planner import Plan
 
 
 class Format(StrEnum):
@@ -61,7 +61,7 @@ def parse(
     schema: bool = typer.Option(False, "--schema", help="Print the AST's JSON Schema instead."),
 ) -> None:
     """Print a workflow's AST as JSON (or, with --schema, the JSON Schema of every AST)."""
-    from flowscript.compiler.ast import workflow_json_schema
+    from flowscript.compiler.ast import to_json, workflow_json_schema
     from flowscript.compiler.parser import parse_workflow_file
 
     if schema:
@@ -70,7 +70,7 @@ def parse(
     if file is None:
         raise typer.BadParameter("give a .flow.md file, or --schema")
     workflow = parse_workflow_file(file)
-    typer.echo(workflow.model_dump_json(by_alias=True, exclude_none=True, indent=2))
+    typer.echo(json.dumps(to_json(workflow), indent=2, ensure_ascii=False))
 
 
 @app.command()
@@ -90,7 +90,7 @@ def plan(file: Path = typer.Argument(..., help="a .flow.md file", show_default=F
 def render_plan(plan: Plan) -> str:
     lines = [f"workflow {plan.workflow_id}: {plan.total_nodes} node(s) in {len(plan.waves)} wave(s)"]
     for wave in plan.waves:
-        nodes = ", ".join(f"{i} ({node_kind(plan.nodes[i])})" for i in wave.node_ids)
+        nodes = ", ".join(f"{i} ({plan.nodes[i].kind_name})" for i in wave.node_ids)
         lines.append(f"  wave {wave.number}: {nodes}")
     if plan.fallback_only:
         lines.append(f"  fallback only: {', '.join(sorted(plan.fallback_only))}")

@@ -1,0 +1,54 @@
+"""`<checkpoint prompt="..." timeout="ms" default="approve|reject">`: asks for approval through
+the backend (a terminal prompt, a Prefect approval form); no answer within `timeout` takes
+the default action (docs/language.md, "checkpoint"). A reject ends the run cancelled.
+
+Output: `{action, input, timedOut, respondedAt}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from flowscript.nodes.base import ApprovalRequest, ControlStep, Node, NodeReader, Site, WithMeta, site
+from flowscript.signals import CheckpointRejected
+from flowscript.syntax.xml_reader import Element, Text
+
+
+@dataclass(kw_only=True, slots=True)
+class CheckpointNode(Node):
+    kind = "checkpoint"
+    prompt: str | None = None
+    timeout: str | None = None  # milliseconds, or a template giving them
+    default: Literal["approve", "reject"] = "reject"
+
+    def sites(self) -> Iterator[Site]:
+        yield from site(self, "prompt", self.prompt, "template")
+        yield from site(self, "timeout", self.timeout, "template")
+
+    async def run(self, step: ControlStep) -> Any:
+        prompt = step.render(self.prompt) if self.prompt else f"Continue past checkpoint '{self.id}'?"
+        timeout_ms = step.whole_number(self.timeout, "checkpoint timeout", None)
+        request = ApprovalRequest(self.id, step.key, prompt, None if timeout_ms is None else timeout_ms / 1000,
+                                  self.default, step.input)
+        decision = await step.ask(request)
+        output = {"action": decision.action, "input": step.input, "timedOut": decision.timed_out,
+                  "respondedAt": decision.responded_at}
+        if decision.action == "reject":
+            raise CheckpointRejected(self.id, decision.by, output, decision.comment)
+        return WithMeta(output, {"by": decision.by, "comment": decision.comment})
+
+    @classmethod
+    def read(cls, reader: NodeReader, el: Element, loops: tuple[str, ...]) -> CheckpointNode:
+        names = ("prompt", "timeout", "default")
+        values, rest = reader.fields(el, names, names)
+        base = reader.base(el, values)
+        for child in rest:
+            if isinstance(child, Text):
+                reader.no_text(child)
+            else:
+                reader.unknown_child(child, "checkpoint", names)
+        default = reader.choice(el, values, "default", ("approve", "reject")) or "reject"
+        return cls(**base, prompt=values.get("prompt", (None,))[0], timeout=reader.number(el, values, "timeout", 0),
+                   default=default)  # type: ignore[arg-type]

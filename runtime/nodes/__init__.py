@@ -1,1 +1,0 @@
-"""Node runtimes: one module per family, looked up by kind in `registry`."""
