@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install -qq -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 example: $(STAMP)
@@ -28,8 +28,12 @@ browser:
 	  ($(SUDO) apt-get update -qq && \
 	   $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# The layout's rules (import contracts) and the types are checked before the tests run.
 test: $(STAMP) browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	mkdir -p build/typecheck && ln -sfn ../.. build/typecheck/flowscript
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

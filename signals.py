@@ -37,12 +37,12 @@ class NodeFailed(FlowScriptError):
     default_code = "RUN_NODE_FAILED"
 
     def __init__(self, node_id: str, key: str, cause: BaseException) -> None:
-        root = cause.cause if isinstance(cause, NodeFailed) else cause
+        root: BaseException = cause.cause if isinstance(cause, NodeFailed) else cause
         detail = root.message if isinstance(root, FlowScriptError) else str(root) or type(root).__name__
         super().__init__(f"node '{node_id}' failed: {detail}", code=getattr(root, "code", None))
         self.node_id = node_id
         self.key = key
-        self.cause = root
+        self.cause: BaseException = root
 
     @property
     def rejected(self) -> CheckpointRejected | None:

@@ -43,13 +43,13 @@ def validate(
         typer.echo(json.dumps({"valid": not invalid, "files": {
             f: [d.to_json() for d in ds] for f, ds in results.items()}}, indent=2))
     else:
-        for file, diagnostics in results.items():
+        for shown, diagnostics in results.items():
             for d in diagnostics:
                 typer.echo(d.render(), err=True)
             errors = sum(d.severity == "error" for d in diagnostics)
             warnings = len(diagnostics) - errors
             status = "invalid" if errors else "valid"
-            typer.echo(f"{file}: {status} ({errors} error(s), {warnings} warning(s))")
+            typer.echo(f"{shown}: {status} ({errors} error(s), {warnings} warning(s))")
     if invalid:
         raise typer.Exit(EXIT_INVALID)
 

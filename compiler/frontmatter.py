@@ -26,14 +26,14 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from flowscript.compiler.ast import ConfigField, Trigger, WorkflowMeta
+from flowscript.compiler.ast import ConfigField, ConfigType, Trigger, WorkflowMeta
 from flowscript.errors import (
     FlowScriptError,
 )
 from flowscript.syntax.source import Location, Source, did_you_mean, hint_with
 
 TRIGGER_TYPES = ("manual", "webhook", "schedule")
-CONFIG_TYPES = ("string", "number", "boolean", "object", "array")
+CONFIG_TYPES: tuple[ConfigType, ...] = ("string", "number", "boolean", "object", "array")
 _VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?")
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_EXPANDED_VALUES = 100_000
@@ -372,10 +372,11 @@ def _config_field(meta: _Meta, name: str, spec: Any, node: Node | None) -> Confi
         return None
     extra = {k: _plain(v) for k, v in spec.items() if k not in ("type", "default", "description", "required")}
     required = spec.get("required", False)
-    return ConfigField(type=kind, default=default, description=description, required=required, extra=extra)
+    return ConfigField(type=CONFIG_TYPES[CONFIG_TYPES.index(kind)], default=default, description=description,
+                       required=required, extra=extra)
 
 
-def _infer_type(value: Any) -> str | None:
+def _infer_type(value: Any) -> ConfigType | None:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):

@@ -148,7 +148,7 @@ class _Builder:
             return self.data_node(el)
         kind = CONTROL_TAGS.get(el.tag)
         if kind is not None:
-            return kind.read(self, el, loops)  # type: ignore[attr-defined, no-any-return]
+            return kind.read(self, el, loops)
         if el.tag in CONTAINER_PLACES:
             self.report("VALID_UNKNOWN_NODE_TYPE", f"<{el.tag}> is only allowed directly inside "
                         f"{CONTAINER_PLACES[el.tag]}", el.offset)

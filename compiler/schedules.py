@@ -8,6 +8,7 @@ error naming the field, so `validate` catches it before `deploy` does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -67,7 +68,7 @@ def schedule_of(workflow: Workflow) -> Schedule | None:
     return Schedule(interval=_interval(interval, invalid), timezone=timezone)
 
 
-def _interval(value: object, invalid) -> timedelta:
+def _interval(value: object, invalid: Callable[[str, str, str], ValidationError]) -> timedelta:
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return timedelta(seconds=value)
     if isinstance(value, str):

@@ -18,6 +18,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Interval
 from prefect.types.entrypoint import EntrypointType
 
+from flowscript.compiler.ast import WorkflowMeta
 from flowscript.compiler.diagnostics import Diagnostic, InvalidWorkflow, diagnostics_from_error
 from flowscript.compiler.loader import load_workflow
 from flowscript.compiler.schedules import Schedule, schedule_of
@@ -62,7 +63,8 @@ def workflow_deployments(folder: str | os.PathLike[str], *, work_pool: str | Non
             for path, workflow, schedule in loaded]
 
 
-def _deployment(path: Path, root: Path, meta, schedule: Schedule | None, work_pool: str | None) -> RunnerDeployment:
+def _deployment(path: Path, root: Path, meta: WorkflowMeta, schedule: Schedule | None,
+                work_pool: str | None) -> RunnerDeployment:
     return RunnerDeployment.from_flow(
         flow_for(path),
         name=meta.name,
@@ -81,6 +83,7 @@ def _prefect_schedules(schedule: Schedule | None) -> list:
         return []
     if schedule.cron is not None:
         return [Cron(schedule.cron, timezone=schedule.timezone)]
+    assert schedule.interval is not None  # a schedule is a cron line or an interval
     return [Interval(schedule.interval, timezone=schedule.timezone)]
 
 

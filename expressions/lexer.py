@@ -202,7 +202,7 @@ _PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 
 def _join_pair(m: re.Match[str]) -> str:
-    high, low = m.group()
+    high, low = m.group()[0], m.group()[1]
     return chr(0x10000 + ((ord(high) - 0xD800) << 10) + ord(low) - 0xDC00)
 
 

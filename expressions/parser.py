@@ -143,10 +143,10 @@ class _Parser:
             tok = self.peek()
             if tok.kind != PUNCT:
                 break
-            prec = PRECEDENCE.get(tok.value)  # type: ignore[arg-type]
+            prec = PRECEDENCE.get(tok.value) if isinstance(tok.value, str) else None
             if prec is None or prec < min_prec:
                 break
-            op = tok.value
+            op = str(tok.value)
             self.i += 1
             if op == "**":
                 if isinstance(left, Unary) and not left.paren:

@@ -67,7 +67,7 @@ class CompiledTemplate:
         offset = 0
         try:
             for segment in segments:
-                if type(segment) is str:
+                if isinstance(segment, str):
                     piece = segment
                 else:
                     expr, offset = segment

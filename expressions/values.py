@@ -136,7 +136,7 @@ def number_to_string(value: int | float) -> str:
         return "-Infinity"
     if value == 0:
         return "0"
-    if value.is_integer():
+    if float(value).is_integer():
         if abs(value) < MAX_SAFE_INTEGER:
             return str(int(value))
     elif 1e-4 <= abs(value) < 1e16:  # where Python's shortest repr is already JavaScript's

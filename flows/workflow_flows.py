@@ -32,7 +32,7 @@ def flow_for(path: str | os.PathLike[str]) -> Flow:
     """The flow of one .flow.md file (raises InvalidWorkflow, with every diagnostic, when it is not valid)."""
     flow = build_flow(load_workflow(path).plan)
     flow.__module__ = __name__  # so a deployment's entrypoint points back here
-    flow.__name__ = entry_name(flow.name)
+    flow.__name__ = entry_name(flow.name)  # type: ignore[attr-defined]  # the name Prefect's entrypoint looks up
     return flow
 
 

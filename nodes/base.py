@@ -64,6 +64,20 @@ class Node:
     def location_of(self, key: str) -> Location:
         return self.value_locations.get(key, self.location)
 
+    @classmethod
+    def read(cls, reader: NodeReader, el: Element, loops: tuple[str, ...]) -> Node:
+        """The node of an element of this kind; `loops` are the ids of the enclosing loops."""
+        raise NotImplementedError
+
+
+@dataclass(kw_only=True, slots=True)
+class ControlNode(Node):
+    """A node that holds other nodes or steers the run (if, loops, parallel, checkpoint...): it
+    runs in the engine's process, through the `ControlStep` it is handed."""
+
+    async def run(self, step: ControlStep) -> Any:
+        raise NotImplementedError
+
 
 @dataclass(kw_only=True, slots=True)
 class BreakNode:
@@ -241,10 +255,19 @@ class Lane(Evaluation, Protocol):
 class ControlStep(Lane, Protocol):
     """One execution of a control node, as its kind's `run` sees it (in the flow's process)."""
 
-    node: Any
-    input: Any
-    key: str
-    max_concurrency: int
+    @property
+    def node(self) -> Any: ...
+
+    @property
+    def input(self) -> Any: ...
+
+    @property
+    def key(self) -> str:
+        """The node's result key: `gate`, or `each[3].gate` inside an iteration."""
+        ...
+
+    @property
+    def max_concurrency(self) -> int: ...
 
     def skip(self, items: Sequence[BodyItem]) -> None:
         """Records the nodes of a body that was not chosen as skipped."""
@@ -276,11 +299,22 @@ class ControlStep(Lane, Protocol):
 class DataCall(Evaluation, Protocol):
     """One data-node execution where it runs (this process, or a worker), as its type's `run` sees it."""
 
-    node: Any
-    input: Any
-    workdir: Path
-    secrets: Mapping[str, str]
-    env: Mapping[str, str]
+    @property
+    def node(self) -> Any: ...
+
+    @property
+    def input(self) -> Any: ...
+
+    @property
+    def workdir(self) -> Path:
+        """The run's working folder: file paths are relative to it and may not leave it."""
+        ...
+
+    @property
+    def secrets(self) -> Mapping[str, str]: ...
+
+    @property
+    def env(self) -> Mapping[str, str]: ...
 
     def config(self) -> dict[str, Any]:
         """The node's config with its templates resolved (the entries its type evaluates itself kept)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowscript.expressions import truthy
-from flowscript.nodes.base import Body, BodyItem, ControlStep, Node, NodeReader, Site
+from flowscript.nodes.base import Body, BodyItem, ControlNode, ControlStep, NodeReader, Site
 from flowscript.syntax.source import Location
 from flowscript.syntax.xml_reader import Element, Text
 
@@ -22,7 +22,7 @@ class BranchCase:
 
 
 @dataclass(kw_only=True, slots=True)
-class BranchNode(Node):
+class BranchNode(ControlNode):
     kind = "branch"
     cases: list[BranchCase]
     default: list[BodyItem] | None = None
@@ -37,11 +37,11 @@ class BranchNode(Node):
     async def run(self, step: ControlStep) -> Any:
         chosen = next((i for i, case in enumerate(self.cases) if truthy(step.evaluate(case.when))), None)
         bodies = [case.body for case in self.cases] + [self.default or []]
-        for i, body in enumerate(bodies):
+        for i, other in enumerate(bodies):
             if i != (len(self.cases) if chosen is None else chosen):
-                step.skip(body)
-        body = self.default if chosen is None else self.cases[chosen].body
-        return step.input if body is None else await step.run_body(body, step.input)
+                step.skip(other)
+        selected = self.default if chosen is None else self.cases[chosen].body
+        return step.input if selected is None else await step.run_body(selected, step.input)
 
     @classmethod
     def read(cls, reader: NodeReader, el: Element, loops: tuple[str, ...]) -> BranchNode:

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from flowscript.nodes.base import ApprovalRequest, ControlStep, Node, NodeReader, Site, WithMeta, site
+from flowscript.nodes.base import ApprovalRequest, ControlNode, ControlStep, NodeReader, Site, WithMeta, site
 from flowscript.signals import CheckpointRejected
 from flowscript.syntax.xml_reader import Element, Text
 
 
 @dataclass(kw_only=True, slots=True)
-class CheckpointNode(Node):
+class CheckpointNode(ControlNode):
     kind = "checkpoint"
     prompt: str | None = None
     timeout: str | None = None  # milliseconds, or a template giving them

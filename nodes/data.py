@@ -106,7 +106,7 @@ class DataNode(Node):
         raise NotImplementedError
 
     @classmethod
-    def read(cls, reader: NodeReader, el: Element) -> DataNode:
+    def read(cls, reader: NodeReader, el: Element, loops: tuple[str, ...] = ()) -> DataNode:
         return _DataReader(reader, el, cls).node()
 
 

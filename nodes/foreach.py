@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowscript.nodes.base import Body, BodyItem, ControlStep, Lane, Node, NodeReader, Site, WithMeta, site
+from flowscript.nodes.base import Body, BodyItem, ControlNode, ControlStep, Lane, NodeReader, Site, WithMeta, site
 from flowscript.signals import BreakSignal
 from flowscript.syntax.xml_reader import Element
 
@@ -25,7 +25,7 @@ _NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 
 @dataclass(kw_only=True, slots=True)
-class ForeachNode(Node):
+class ForeachNode(ControlNode):
     kind = "foreach"
     collection: str
     item: str = "item"

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowscript.expressions import truthy
-from flowscript.nodes.base import Body, BodyItem, ControlStep, Node, NodeReader, Site, site
+from flowscript.nodes.base import Body, BodyItem, ControlNode, ControlStep, NodeReader, Site, site
 from flowscript.syntax.xml_reader import Element, Text
 
 
 @dataclass(kw_only=True, slots=True)
-class IfNode(Node):
+class IfNode(ControlNode):
     kind = "if"
     condition: str
     then: list[BodyItem] = field(default_factory=list)
@@ -29,6 +29,7 @@ class IfNode(Node):
         yield from site(self, "condition", self.condition, "expression")
 
     async def run(self, step: ControlStep) -> Any:
+        chosen: list[BodyItem] | None
         if truthy(step.evaluate(self.condition)):
             chosen, other = self.then, self.else_ or []
         else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowscript.expressions import truthy
-from flowscript.nodes.base import Body, BodyItem, ControlStep, Node, NodeReader, Report, Site, WithMeta, site
+from flowscript.nodes.base import Body, BodyItem, ControlNode, ControlStep, NodeReader, Report, Site, WithMeta, site
 from flowscript.signals import BreakSignal
 from flowscript.syntax.xml_reader import Element
 
@@ -22,7 +22,7 @@ ITERATION = frozenset({"$iteration"})
 
 
 @dataclass(kw_only=True, slots=True)
-class LoopNode(Node):
+class LoopNode(ControlNode):
     kind = "loop"
     max: str | None = None  # a whole number, or a template giving one; None: 1000
     break_: str | None = None

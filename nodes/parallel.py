@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowscript.nodes.base import Body, BodyItem, ControlStep, Node, NodeReader, Report, Site, site
+from flowscript.nodes.base import Body, BodyItem, ControlNode, ControlStep, NodeReader, Report, Site, site
 from flowscript.nodes.semaphore import FifoSemaphore
 from flowscript.signals import BreakSignal, NodeFailed
 from flowscript.syntax.source import Location
@@ -33,7 +33,7 @@ class ParallelBranch:
 
 
 @dataclass(kw_only=True, slots=True)
-class ParallelNode(Node):
+class ParallelNode(ControlNode):
     kind = "parallel"
     branches: list[ParallelBranch]
     concurrency: str | None = None  # None: the run's max concurrency

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowscript.expressions import truthy
-from flowscript.nodes.base import Body, BodyItem, ControlStep, Lane, Node, NodeReader, Site, WithMeta, site
+from flowscript.nodes.base import Body, BodyItem, ControlNode, ControlStep, Lane, NodeReader, Site, WithMeta, site
 from flowscript.nodes.loop import DEFAULT_MAX_ITERATIONS, ITERATION
 from flowscript.signals import BreakSignal
 from flowscript.syntax.xml_reader import Element
 
 
 @dataclass(kw_only=True, slots=True)
-class WhileNode(Node):
+class WhileNode(ControlNode):
     kind = "while"
     condition: str
     max: str | None = None  # None: 1000

@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from prefect import Flow
 from prefect.context import AsyncClientContext
 from prefect.logging.handlers import PrefectConsoleHandler
+from prefect.states import State
 
 from flowscript.compiler.planner import Plan
 from flowscript.errors import FlowScriptError
@@ -47,7 +48,7 @@ async def run_through_prefect(plan: Plan, config: dict[str, Any], run_input: Any
         launch.limits = asyncio.ensure_future(read_limits())
         token = LAUNCH.set(launch)
         try:
-            final = await flow_of(plan)(**config, input=run_input, return_state=True)
+            final: State = await cast(Awaitable[State], flow_of(plan)(**config, input=run_input, return_state=True))
         finally:
             LAUNCH.reset(token)
             await _finish(launch)

@@ -6,6 +6,7 @@ condition also sets the delay of the coming retry: full jitter, or the server's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from prefect.task_engine import TaskRunTimeoutError
@@ -24,7 +25,7 @@ def as_node_error(error: BaseException, settings: RetrySettings | None) -> BaseE
     return error
 
 
-def retry_condition(settings: RetrySettings):
+def retry_condition(settings: RetrySettings) -> Callable[[Any, Any, Any], bool]:
     """A `retry_condition_fn` for one node execution (a plain function: Prefect requires one)."""
     retries = 0
 

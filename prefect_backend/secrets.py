@@ -23,7 +23,7 @@ async def from_secret_blocks(names: Iterable[str], env: Mapping[str, str]) -> di
             block = await Secret.aload(block_name(name))
         except ValueError:  # no such block
             continue
-        value = block.get()
+        value = block.get()  # type: ignore[attr-defined]  # Secret.aload is typed as returning its base class
         if isinstance(value, str) and value:
             found[name] = value
     return found

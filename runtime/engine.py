@@ -224,7 +224,7 @@ def _wave_failure(failures: list[NodeFailed]) -> RunFailed:
     """One error naming every failed node of the wave (seed 5.3). Only rejections: cancelled."""
     real = [f for f in failures if f.rejected is None]
     if not real:
-        return RunFailed(failures[0].cause.message, failures, cancelled=True)
+        return RunFailed(str(failures[0].cause), failures, cancelled=True)
     if len(real) == 1:
         return RunFailed(real[0].message, failures, code=real[0].code)
     listed = "; ".join(f.message for f in real)

@@ -177,7 +177,7 @@ def _journal_entries(path: Path) -> list[tuple[str, NodeResult | int]]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return []
-    entries = []
+    entries: list[tuple[str, NodeResult | int]] = []
     for line in lines:
         try:
             item = json.loads(line)

@@ -238,7 +238,7 @@ def range_(ctx: EvalContext, start: Any, end: Any = None, step: Any = 1) -> list
         raise eval_error("range() bounds must be finite")
     count = max(0, math.ceil((b - a) / d))
     ctx.check_array(count, "range() result")
-    if all(type(x) is int for x in (a, b, d)):
+    if type(a) is int and type(b) is int and type(d) is int:
         return list(range(a, b, d))
     return [a + i * d for i in range(count)]
 

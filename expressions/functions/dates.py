@@ -128,7 +128,7 @@ _DURATION_UNITS = {
 def duration(value: Any) -> relativedelta:
     """"P1DT2H" (ISO 8601), {days: 1, hours: 2} or a number of milliseconds, as a relativedelta."""
     if is_number(value):
-        return relativedelta(microseconds=_finite(value, "duration") * 1000)
+        return relativedelta(microseconds=_finite(value, "duration") * 1000)  # type: ignore[arg-type]  # floats work; the stubs say int
     if isinstance(value, str):
         try:
             parsed = isodate.parse_duration(value.strip())
@@ -158,10 +158,10 @@ def duration(value: Any) -> relativedelta:
                 raise eval_error(f"fractional {unit} are not supported in a duration")
         ms = fields.pop("milliseconds", 0)
         try:
+            units: dict[str, Any] = {unit: fields.get(unit, 0)
+                                     for unit in ("weeks", "days", "hours", "minutes", "seconds")}
             return relativedelta(years=int(fields.get("years", 0)), months=int(fields.get("months", 0)),
-                                 weeks=fields.get("weeks", 0), days=fields.get("days", 0),
-                                 hours=fields.get("hours", 0), minutes=fields.get("minutes", 0),
-                                 seconds=fields.get("seconds", 0), microseconds=ms * 1000)
+                                 microseconds=ms * 1000, **units)  # type: ignore[arg-type]  # floats work
         except (OverflowError, ValueError) as e:
             raise eval_error(f"invalid duration: {e}") from None
     raise eval_error("a duration is an ISO 8601 string ('P1D'), an object ({days: 1}) or milliseconds")

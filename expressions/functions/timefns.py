@@ -200,7 +200,7 @@ def _boundary(value: Any, unit: Any, tz: Any, end: bool) -> str | None:
         start = _start(dt.astimezone(zone(tz)), name)
         if not end:
             return iso(start)
-        step = relativedelta(**{("weeks" if name == "week" else name + "s"): 1})
+        step = relativedelta(**{("weeks" if name == "week" else name + "s"): 1})  # type: ignore[arg-type]
         return iso(start + step - timedelta(milliseconds=1))
     except (OverflowError, ValueError):
         return None

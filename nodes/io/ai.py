@@ -67,10 +67,10 @@ async def _complete(client: httpx.AsyncClient, settings: AISettings, key: str,
         raise AIError(_redact(f"AI endpoint answered HTTP {status} {status_text(response)}: "
                               f"{provider_message(body)}", key),
                       retryable=_is_retryable(status), retry_after=retry_after(response))
-    status = error_status(body)
-    if status is not None:
-        raise AIError(_redact(f"AI endpoint reported an error ({status or 'no code'}): "
-                              f"{provider_message(body)}", key), retryable=_is_retryable(status))
+    reported = error_status(body)
+    if reported is not None:
+        raise AIError(_redact(f"AI endpoint reported an error ({reported or 'no code'}): "
+                              f"{provider_message(body)}", key), retryable=_is_retryable(reported))
     return body
 
 

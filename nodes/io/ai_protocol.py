@@ -116,9 +116,9 @@ def read_completion(body: Any) -> Completion | None:
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
         return None
     choice = choices[0]
-    message = choice.get("message") if isinstance(choice.get("message"), Mapping) else {}
-    functions = [c.get("function") for c in message.get("tool_calls") or [] if isinstance(c, Mapping)]
-    functions = [f for f in functions if isinstance(f, Mapping)]
+    message: Mapping[str, Any] = choice["message"] if isinstance(choice.get("message"), Mapping) else {}
+    calls = [c.get("function") for c in message.get("tool_calls") or [] if isinstance(c, Mapping)]
+    functions: list[Mapping[str, Any]] = [f for f in calls if isinstance(f, Mapping)]
     chosen = next((f for f in functions if f.get("name") == TOOL_NAME), functions[0] if functions else None)
     return Completion(content=_text(message.get("content")),
                       tool_arguments=chosen.get("arguments") if chosen is not None else None,

@@ -93,7 +93,7 @@ def _url(config: Mapping[str, Any], params: list[tuple[str, str]]) -> httpx.URL:
     if url.scheme not in ("http", "https") or not url.host:
         raise config_error("url", "expected an absolute http:// or https:// URL",
                            hint="check the template that builds the URL")
-    return url.copy_merge_params(params) if params else url
+    return url.copy_merge_params(tuple(params)) if params else url
 
 
 def _header_value(name: str, value: Any) -> str:
