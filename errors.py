@@ -22,9 +22,6 @@ class SourceLocation:
         prefix = f"{self.file}:" if self.file else ""
         return f"{prefix}{self.line}:{self.column}"
 
-    def with_file(self, file: str | None) -> SourceLocation:
-        return SourceLocation(self.line, self.column, file)
-
 
 class FlowScriptError(Exception):
     """Base of every error the project reports to a user."""

@@ -35,13 +35,12 @@ from typing import Any
 from flowscript.compiler.ast import Workflow
 from flowscript.compiler.frontmatter import read_metadata, split_frontmatter
 from flowscript.errors import FlowScriptError, ParseError, SourceLocation
+from flowscript.nodes import registry
 from flowscript.nodes.base import BodyItem, BreakNode, Node, Value
-from flowscript.nodes.registry import CONTROL_TAGS, DATA_TAGS
 from flowscript.syntax.log_section import workflow_fingerprint
 from flowscript.syntax.source import Location, Source, did_you_mean, hint_with
 from flowscript.syntax.xml_reader import Element, Span, Text, find_workflow, read_element
 
-NODE_TAGS = (*DATA_TAGS, *CONTROL_TAGS, "break")
 CONTAINER_PLACES = {"then": "<if>", "else": "<if>", "case": "<branch>", "default": "<branch>"}
 _ID = re.compile(r"[^\W\d][\w-]*")  # as the expression lexer reads names: Unicode letters too
 _WHOLE = re.compile(r"[0-9]{1,15}")
@@ -111,11 +110,11 @@ class _Builder:
     """Turns elements into nodes (the `NodeReader` kinds read through); reports each problem
     on the Source and keeps going."""
 
-    node_tags = NODE_TAGS
-
     def __init__(self, source: Source) -> None:
         self.source = source
         self.report = source.report
+        self.kinds = registry.TABLE
+        self.node_tags = self.kinds.tags
 
     def loc(self, offset: int) -> Location:
         return self.source.location(offset)
@@ -144,9 +143,9 @@ class _Builder:
     def item(self, el: Element, loops: tuple[str, ...]) -> BodyItem | None:
         if el.tag == "break":
             return self.break_node(el, loops)
-        if el.tag in DATA_TAGS:
+        if el.tag in self.kinds.data:
             return self.data_node(el)
-        kind = CONTROL_TAGS.get(el.tag)
+        kind = self.kinds.control.get(el.tag)
         if kind is not None:
             return kind.read(self, el, loops)
         if el.tag in CONTAINER_PLACES:
@@ -154,8 +153,8 @@ class _Builder:
                         f"{CONTAINER_PLACES[el.tag]}", el.offset)
         else:
             self.report("VALID_UNKNOWN_NODE_TYPE", f"unknown element <{el.tag}>", el.offset,
-                        hint=did_you_mean(el.tag, NODE_TAGS, "<{}>")
-                        or "a node is one of " + ", ".join(f"<{t}>" for t in NODE_TAGS))
+                        hint=did_you_mean(el.tag, self.node_tags, "<{}>")
+                        or "a node is one of " + ", ".join(f"<{t}>" for t in self.node_tags))
         return None
 
     def no_text(self, text: Text) -> None:
@@ -187,7 +186,7 @@ class _Builder:
 
     def data_node(self, el: Element) -> Node:
         """A source, transform or sink: its type picks the kind (unknown: reported, the default read)."""
-        types = DATA_TAGS[el.tag]
+        types = self.kinds.data[el.tag]
         kind = next(iter(types.values()))
         written = el.attributes.get("type")
         if written is not None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from flowscript.syntax.source import Location
-from flowscript.syntax.xml_reader import Element, Text
+from flowscript.syntax.xml_reader import Element, Span, Text
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -173,7 +173,7 @@ class NodeReader(Protocol):
         """The nodes of a `<then>`, `<case>`, parallel `<branch>`... (attributes other than `allowed` refused)."""
         ...
 
-    def checked_text(self, el: Element, attributes_ok: bool = False) -> Any:
+    def checked_text(self, el: Element, attributes_ok: bool = False) -> Span | None:
         """The text of an element that must hold text only (None when it holds elements)."""
         ...
 

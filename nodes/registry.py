@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flowscript.nodes.ai_transform import AiTransform
 from flowscript.nodes.base import Node
 from flowscript.nodes.branch import BranchNode
@@ -40,12 +42,25 @@ KINDS: tuple[type[Node], ...] = (
 )
 
 
-def data_types(tag: str) -> dict[str, type[DataNode]]:
-    """A data family's types by name, the default one first (`source` -> http, file)."""
-    types = [k for k in KINDS if issubclass(k, DataNode) and k.kind == tag]
-    types.sort(key=lambda k: not k.default_type)
-    return {k.type: k for k in types}
+@dataclass(frozen=True, slots=True)
+class KindTable:
+    """The kinds by the element that writes them."""
+
+    data: dict[str, dict[str, type[DataNode]]]  # tag -> type name -> kind, the default type first
+    control: dict[str, type[Node]]  # tag -> kind
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Every element that is a node, and `<break/>`."""
+        return (*self.data, *self.control, "break")
 
 
-DATA_TAGS: dict[str, dict[str, type[DataNode]]] = {tag: data_types(tag) for tag in ("source", "transform", "sink")}
-CONTROL_TAGS: dict[str, type[Node]] = {k.kind: k for k in KINDS if not issubclass(k, DataNode)}
+def table_of(kinds: tuple[type[Node], ...]) -> KindTable:
+    data: dict[str, dict[str, type[DataNode]]] = {}
+    for kind in sorted((k for k in kinds if issubclass(k, DataNode)), key=lambda k: not k.default_type):
+        data.setdefault(kind.kind, {})[kind.type] = kind
+    data = {tag: data[tag] for tag in dict.fromkeys(k.kind for k in kinds if issubclass(k, DataNode))}
+    return KindTable(data, {k.kind: k for k in kinds if not issubclass(k, DataNode)})
+
+
+TABLE = table_of(KINDS)

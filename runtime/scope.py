@@ -50,9 +50,6 @@ class Frame:
             frame = frame.parent
         return MISSING
 
-    def has_output(self, name: str) -> bool:
-        return self.output(name) is not MISSING
-
     def visible_binding_names(self) -> set[str]:
         names: set[str] = set()
         frame: Frame | None = self

@@ -54,11 +54,6 @@ class ErrorInfo(_Camel):
             retryable=bool(getattr(error, "retryable", False)) if isinstance(error, NodeError) else None,
         )
 
-    def to_exception(self) -> NodeError:
-        error = NodeError(self.message, code=self.code or NodeError.default_code)
-        error.retryable = bool(self.retryable)
-        return error
-
 
 class NodeResult(_Camel):
     status: NodeStatus
