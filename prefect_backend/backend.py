@@ -20,7 +20,6 @@ from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.asyncio import concurrency
 from prefect.context import TaskRunContext
-from prefect.utilities.annotations import quote
 
 from flowscript.nodes.base import ApprovalDecision, ApprovalRequest, WithMeta
 from flowscript.prefect_backend.approvals import ask_in_prefect
@@ -39,9 +38,21 @@ _INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("flowscript_inlin
 _HERE: dict[str, Resources] = {}  # run id -> the resources of the flow's process for that run
 
 
+class Sealed:
+    """A node execution as one opaque task parameter. Prefect walks a task's parameters for
+    futures and links them to results by identity; an execution's input may hold 100,000
+    records, none of which is a future or another task's result object."""
+
+    __slots__ = ("execution",)
+
+    def __init__(self, execution: NodeExecution) -> None:
+        self.execution = execution
+
+
 @task(name="node", persist_result=False)
-async def node_task(key: str, execution: NodeExecution) -> dict[str, Any]:
+async def node_task(key: str, sealed: Sealed) -> dict[str, Any]:
     """One data-node execution, one attempt of it per task-run attempt: plain JSON in and out."""
+    execution = sealed.execution
     resources = _HERE[execution.run_id]
     context = TaskRunContext.get()
     attempt = context.task_run.run_count if context is not None else 1
@@ -122,7 +133,7 @@ class PrefectBackend:
         await self._prime(execution.tag)
         _HERE[execution.run_id] = resources
         try:
-            answer: dict[str, Any] = await self._node_task(execution)(execution.key, quote(execution))
+            answer: dict[str, Any] = await self._node_task(execution)(execution.key, Sealed(execution))
         except Exception as error:
             raise as_node_error(error, settings) from None
         return answer

@@ -9,11 +9,11 @@ import types
 from pathlib import Path
 
 import pytest
+from local_runs import run_local
 
 from flowscript.compiler.parser import parse_workflow_text
 from flowscript.compiler.validator import check_workflow
 from flowscript.nodes import registry
-from local_runs import run_local
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 

@@ -208,19 +208,33 @@ async def test_no_secret_in_anything_a_prefect_run_keeps(tmp_path: Path, prefect
 @pytest.mark.slow  # it imports Prefect, which local-only test runs never do
 async def test_a_prefect_task_run_only_ever_sees_redacted_errors() -> None:
     """The fix for what the Prefect test found: a failed node's exception reached Prefect (its
-    logs, the task run's state message, the persisted result) with the secret in its message."""
-    from flowscript.errors import FileError, HttpError
-    from flowscript.prefect_backend.backend import PrefectBackend
+    logs, the task run's state message, the persisted result) with the secret in its message.
+    The node task (what every task run of a data node runs) redacts what it raises."""
+    from dataclasses import dataclass
 
-    backend = PrefectBackend("w", "r", secrets=[TOKEN, PASSWORD])
+    from flowscript.errors import FileError, HttpError
+    from flowscript.nodes.data import SourceNode
+    from flowscript.prefect_backend import backend
+    from flowscript.runtime.execution import NodeExecution, Resources
+    from flowscript.syntax.source import Location
+
     errors = [FileError(f"file not found: data/{TOKEN}.json", hint=f"is {PASSWORD} right?"),
               HttpError(503, "Service Unavailable", {"echo": TOKEN}, retry_after=2.0, url=f"http://h/{TOKEN}")]
-    for error in errors:
-        async def fail(error: Exception = error) -> None:
-            raise error
 
+    @dataclass(kw_only=True, slots=True)
+    class Failing(SourceNode):
+        type = "failing"
+
+        async def run(self, call: Any) -> Any:
+            raise errors[int(self.id[-1])]
+
+    backend._HERE["r"] = Resources(secrets={"TOKEN": TOKEN, "PASSWORD": PASSWORD})
+    for i, error in enumerate(errors):
+        execution = NodeExecution(node=Failing(id=f"n{i}", location=Location(1, 1)), run_id="r", key=f"n{i}",
+                                  input=None, names={}, config={}, context={}, secret_names=("TOKEN", "PASSWORD"),
+                                  hyphen_ids=frozenset(), retry=None, workdir=".")
         with pytest.raises(type(error)) as caught:
-            await backend._redacting(fail)()
+            await backend.node_task.fn(f"n{i}", backend.Sealed(execution))
         assert caught.value is error  # the same exception: its type and retry fields drive the retry rules
         assert leaks({"message": str(error), "fields": repr(vars(error)), "args": repr(error.args)}) == []
     assert errors[1].retryable and errors[1].retry_after == 2.0 and errors[1].body == {"echo": "***"}
