@@ -116,7 +116,7 @@ class MultipleErrors(FlowScriptError):
 
 
 class NodeError(FlowScriptError):
-    """A node execution failed. `retryable` drives the retry policy (FLOWSCRIPT.md 5.4)."""
+    """A node execution failed. `retryable` drives the retry policy (docs/language.md#retries-and-fallback)."""
 
     default_code = "RUN_NODE_FAILED"
     retryable = False
@@ -174,8 +174,8 @@ class NodeTimeoutError(NodeError):
 
 
 class TransportError(NodeError):
-    """The connection failed (refused, reset, DNS). Not retryable: FLOWSCRIPT.md 5.4 retries only
-    429/5xx answers, retryable AI errors and timeouts."""
+    """The connection failed (refused, reset, DNS). Not retryable: docs/language.md#retries-and-fallback
+    retries only 429/5xx answers, retryable AI errors and timeouts."""
 
     default_code = "RUN_TRANSPORT_ERROR"
     retryable = False

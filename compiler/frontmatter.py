@@ -1,6 +1,6 @@
 """The frontmatter of a .flow.md file: its split from the body, its YAML, its metadata.
 
-Metadata rules beyond FLOWSCRIPT.md 1, written down here because the spec is silent:
+Metadata rules this implementation chose (docs/language.md#the-file-and-its-frontmatter):
 
 - A config entry that is not a mapping is a shorthand: `count: 5` declares a field whose
   default is 5 and whose type is inferred (bool -> boolean, int/float -> number,

@@ -9,7 +9,7 @@ or metadata fields are collected, so one run reports them all (as MultipleErrors
 error carries `file:line:column` (1-based, columns in characters) and, where it helps, a
 hint. Nothing but FlowScriptError leaves this module.
 
-Rules where FLOWSCRIPT.md is silent:
+Rules this implementation chose (docs/language.md#rules-this-implementation-chose):
 - Attributes of `<workflow>` are ignored; text directly in `<workflow>` or in a body is an error.
 - Values of data-node attributes are kept exactly; values of control-node attributes and
   every element text are trimmed (locations point at the first kept character).

@@ -1,4 +1,4 @@
-"""From workflow to plan: dependencies between top-level nodes, then waves (FLOWSCRIPT.md 3).
+"""From workflow to plan: dependencies between top-level nodes, then waves (docs/language.md#planning).
 
 A top-level node depends on its `input` and on every other top-level node that it, or any
 node nested inside it, references in an expression or template; a reference to a nested

@@ -1,4 +1,4 @@
-"""A workflow's schedule, read from its frontmatter trigger (FLOWSCRIPT.md 1, PRODUCT.md).
+"""A workflow's schedule, read from its frontmatter trigger (docs/language.md#frontmatter, docs/deploying.md).
 
 `trigger: {type: schedule, config: {cron: "0 6 * * *", timezone: Europe/Paris}}` or
 `config: {interval: 3600}` (seconds, or an ISO 8601 duration such as `PT1H`). Manual and

@@ -1,4 +1,4 @@
-"""Checks a parsed workflow before anything runs (FLOWSCRIPT.md 4) and plans it.
+"""Checks a parsed workflow before anything runs (docs/language.md#validation) and plans it.
 
 Every finding is a Diagnostic with a stable code, `file:line:column` and a hint where one
 helps. Errors stop a run (exit 2); warnings are advice, or errors under `--strict`.

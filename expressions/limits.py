@@ -1,4 +1,4 @@
-"""Resource limits of one evaluation (FLOWSCRIPT.md 2.1, "Resource limits").
+"""Resource limits of one evaluation (docs/language.md#expression-rules, rule 44).
 
 An expression comes from a workflow file, so it must not be able to hang the engine or
 exhaust its memory. `Limits` is the policy; `EvalContext` is the per-evaluation meter that
@@ -32,7 +32,7 @@ LARGE_ARRAY = 65_536
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Caps for one `evaluate`/`render` call; the defaults are the spec's."""
+    """Caps for one `evaluate`/`render` call; the defaults are those of docs/language.md#expression-rules (rule 44)."""
 
     max_string_length: int = 10_000_000
     max_array_length: int = 1_000_000

@@ -1,4 +1,4 @@
-"""Templates: text with `{{ expr }}` segments (FLOWSCRIPT.md 2.2).
+"""Templates: text with `{{ expr }}` segments (docs/language.md#templates).
 
 A segment ends at the first `}}` outside string literals and outside the braces of an
 object literal, so `{{ {a: {b: 1}} }}` and `{{ "}}" }}` work. `{{` never nests. Errors

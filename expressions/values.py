@@ -29,7 +29,7 @@ BLOCKED_KEYS = frozenset({"__proto__", "constructor", "prototype"})
 
 
 def is_blocked_key(key: str) -> bool:
-    """Keys that would reach a host object in JavaScript; refused everywhere (spec 2.1)."""
+    """Keys that would reach a host object in JavaScript; refused everywhere (docs/language.md#expression-syntax)."""
     return key in BLOCKED_KEYS or key.startswith("__")
 
 

@@ -1,5 +1,5 @@
 """`<transform type="ai">`: a chat completion against an OpenAI-compatible endpoint, with an
-optional output schema answered through the `respond` tool (docs/language.md, "ai")."""
+optional output schema answered through the `respond` tool (docs/language.md#ai)."""
 
 from __future__ import annotations
 

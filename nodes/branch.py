@@ -1,5 +1,5 @@
-"""`<branch>` with `<case when="...">` bodies and an optional `<default>` (docs/language.md,
-"branch"): the first truthy case runs, else the default. Output as for if."""
+"""`<branch>` with `<case when="...">` bodies and an optional `<default>`
+(docs/language.md#branch): the first truthy case runs, else the default. Output as for if."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`<checkpoint prompt="..." timeout="ms" default="approve|reject">`: asks for approval through
 the backend (a terminal prompt, a Prefect approval form); no answer within `timeout` takes
-the default action (docs/language.md, "checkpoint"). A reject ends the run cancelled.
+the default action (docs/language.md#checkpoint). A reject ends the run cancelled.
 
 Output: `{action, input, timedOut, respondedAt}`.
 """

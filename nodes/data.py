@@ -1,11 +1,11 @@
 """What sources, transforms and sinks share: their model, how their element reads, and
-their error handling (docs/language.md, "Data nodes" and "Retries and fallback").
+their error handling (docs/language.md#data-nodes, docs/language.md#retries-and-fallback).
 
 A data type (`source` of type `http`, `transform` of type `map`...) is a subclass of one
 of the three families below, in a module of its own: it names its type, the config it
 needs, the entries its `run` evaluates itself, and what it does.
 
-Reading rules (the spec is silent on these):
+Reading rules (docs/language.md#data-nodes; the choices: docs/language.md#nodes-and-their-config):
 - Every attribute but id, type and input is a config entry, kept exactly as written.
 - A child element is a config entry: its trimmed text, or a nested mapping when it holds
   two or more `key: value` lines (never for the prose and expression elements); `<request>`,

@@ -1,5 +1,5 @@
 """`<sink type="file">`: writes its input to a file of the working directory, atomically
-(docs/language.md, "file sink")."""
+(docs/language.md#files)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`<source type="file">`: reads a file of the working directory (docs/language.md, "file source")."""
+"""`<source type="file">`: reads a file of the working directory (docs/language.md#files)."""
 
 from __future__ import annotations
 

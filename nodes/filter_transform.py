@@ -1,5 +1,5 @@
 """`<transform type="filter">`: keeps the items whose `condition` is truthy, unchanged
-(docs/language.md, "filter"). A single value is kept, or dropped to null."""
+(docs/language.md#filter). A single value is kept, or dropped to null."""
 
 from __future__ import annotations
 

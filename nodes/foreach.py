@@ -1,5 +1,5 @@
 """`<foreach collection="..." item="x" index="i" concurrency="N">`: the body once per item, in
-order or up to `concurrency` at once (docs/language.md, "foreach").
+order or up to `concurrency` at once (docs/language.md#foreach).
 
 Output: a list with, at each item's index, the output of its iteration's last body node.
 A `<break/>` in a sequential foreach ends the loop (the output holds the iterations

@@ -1,4 +1,4 @@
-"""`<sink type="http">` (the default sink): sends its input as JSON (docs/language.md, "http sink")."""
+"""`<sink type="http">` (the default sink): sends its input as JSON (docs/language.md#http)."""
 
 from __future__ import annotations
 

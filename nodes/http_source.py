@@ -1,5 +1,5 @@
 """`<source type="http">` (the default source): one HTTP request, its answer as the output
-(docs/language.md, "http source")."""
+(docs/language.md#http)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`<if condition="...">` with `<then>` and an optional `<else>` (docs/language.md, "if").
+"""`<if condition="...">` with `<then>` and an optional `<else>` (docs/language.md#if).
 
 Output: the chosen body's last output; when no body runs, the input passes through. The
 nodes of the body not chosen are recorded as skipped.

@@ -1,5 +1,5 @@
 """`<loop max="N" break="...">`: the body up to `max` times (default 1000); `break` is
-evaluated after each iteration with that iteration's outputs in scope (docs/language.md, "loop").
+evaluated after each iteration with that iteration's outputs in scope (docs/language.md#loop).
 
 The first body node of iteration 0 receives the loop's input; of later iterations, the
 previous iteration's output. A `<break/>` ends the loop; the output is then the last body

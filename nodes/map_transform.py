@@ -1,5 +1,5 @@
 """`<transform type="map">`: `expression` per item, with `$item $index $first $last $items`
-(docs/language.md, "map"). A list input gives a list; a single value gives one value."""
+(docs/language.md#map). A list input gives a list; a single value gives one value."""
 
 from __future__ import annotations
 

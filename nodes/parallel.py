@@ -1,5 +1,5 @@
 """`<parallel wait=".." merge=".." concurrency="N">` with `<branch>` bodies: branches run
-concurrently, each in a lane of its own with `$branch` (docs/language.md, "parallel").
+concurrently, each in a lane of its own with `$branch` (docs/language.md#parallel).
 
 `wait="all"` waits for every branch (branch order); `any` and `n(K)` take the first K
 branches to succeed (completion order) and cancel the rest, failing only when too few

@@ -1,4 +1,4 @@
-"""A FIFO counting semaphore with direct hand-off (seed 1.4).
+"""A FIFO counting semaphore with direct hand-off (docs/language.md#runs-and-waves).
 
 `release()` gives the permit straight to the oldest waiter instead of returning it to the
 pool, so a late arrival can never overtake a waiter: permits are granted in request order.

@@ -1,5 +1,5 @@
 """`<transform type="template">` (the default transform): its `template` rendered, always a
-string (docs/language.md, "template")."""
+string (docs/language.md#template)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`<while condition="..." max="N">`: `condition` is evaluated before each iteration, with the
 previous iteration's outputs in scope; at most `max` iterations (default 1000), and the
-result notes when that bound stopped the loop (docs/language.md, "while"). Inputs and
+result notes when that bound stopped the loop (docs/language.md#while). Inputs and
 `<break/>` as for loop.
 """
 

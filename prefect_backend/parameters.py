@@ -1,5 +1,5 @@
 """A workflow's config fields as Prefect flow parameters: typed, with defaults and
-descriptions, so the Prefect UI draws a form (PRODUCT.md, "The Prefect mapping").
+descriptions, so the Prefect UI draws a form (docs/prefect.md#the-mapping).
 
 Prefect reads a flow's parameters from its function's signature and the descriptions from
 the `Args:` section of its docstring; both are generated here from the frontmatter.

@@ -1,4 +1,5 @@
-"""FLOWSCRIPT.md 5.4 on Prefect task retries: which failures are retried and after how long.
+"""The retry rules (docs/language.md#retries-and-fallback) as Prefect task retries: which failures
+are retried and after how long.
 
 Prefect asks `retry_condition_fn` before it reads the task's `retry_delay_seconds`, so the
 condition also sets the delay of the coming retry: full jitter, or the server's Retry-After.

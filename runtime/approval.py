@@ -1,4 +1,4 @@
-"""Checkpoint approval in a terminal (FLOWSCRIPT.md 5.5).
+"""Checkpoint approval in a terminal (docs/language.md#checkpoint).
 
 With a terminal, the prompt waits for an answer up to the checkpoint's timeout (default
 one hour), then takes the default action with timedOut: true. With no one to ask (no

@@ -1,4 +1,4 @@
-"""The wave engine (FLOWSCRIPT.md 5.2): the one implementation of a run's semantics.
+"""The wave engine (docs/language.md#the-wave-loop): the one implementation of a run's semantics.
 
 Both backends run through `Engine`; a backend only carries out single node executions.
 Waves run in order; a wave's nodes run concurrently (at most `max_concurrency` at a
@@ -221,7 +221,7 @@ async def _gather_wave(nodes: list[Awaitable[NodeFailed | None]]) -> list[NodeFa
 
 
 def _wave_failure(failures: list[NodeFailed]) -> RunFailed:
-    """One error naming every failed node of the wave (seed 5.3). Only rejections: cancelled."""
+    """One error naming every failed node of the wave (docs/language.md#the-wave-loop). Only rejections: cancelled."""
     real = [f for f in failures if f.rejected is None]
     if not real:
         return RunFailed(str(failures[0].cause), failures, cancelled=True)

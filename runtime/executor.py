@@ -1,5 +1,6 @@
-"""Running one node and one body (docs/language.md, "Running one node", "Retries and
-fallback"): input, the execution through the backend, fallback, and recording the result.
+"""Running one node and one body (docs/language.md#running-one-node,
+docs/language.md#retries-and-fallback): input, the execution through the backend, fallback, and recording
+the result.
 
 A data node's execution leaves as a value (execution.py) that the backend carries out; a
 control node runs its kind's `run` here, in the flow's process, with a `Step` (its

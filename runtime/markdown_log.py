@@ -1,4 +1,4 @@
-"""The markdown execution log (FLOWSCRIPT.md 5.8), written into the .flow.md file.
+"""The markdown execution log (docs/language.md#the-execution-log), written into the .flow.md file.
 
 The log section replaces the previous one (or is appended); every byte before it is kept.
 Rows are the run's nodes (top-level and nested, not per-iteration entries: those are in

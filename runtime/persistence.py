@@ -1,4 +1,4 @@
-"""The state file (FLOWSCRIPT.md 5.7): atomic snapshots plus a per-node journal.
+"""The state file (docs/language.md#persistence-and-resume): atomic snapshots plus a per-node journal.
 
 A snapshot `<state-dir>/<workflowId>/<runId>.json` is written atomically at the start,
 on failure and at the end. Between snapshots each finished node execution is appended to

@@ -1,4 +1,4 @@
-"""Retry rules shared by both backends (FLOWSCRIPT.md 5.4): which errors are retried,
+"""Retry rules shared by both backends (docs/language.md#retries-and-fallback): which errors are retried,
 what a node's policy is, and how long to wait before the next attempt."""
 
 from __future__ import annotations

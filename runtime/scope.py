@@ -1,4 +1,4 @@
-"""What an expression can see (FLOWSCRIPT.md 2.3): frames of local names and outputs.
+"""What an expression can see (docs/language.md#names-in-scope): frames of local names and outputs.
 
 A Frame is where a node runs. The root frame holds the run's outputs; every iteration and
 parallel branch gets a child frame, so its writes stay its own (isolation) while it still

@@ -1,4 +1,4 @@
-"""A run's state (FLOWSCRIPT.md 5.1): what ran, what it produced, where the run stands.
+"""A run's state (docs/language.md#run-state): what ran, what it produced, where the run stands.
 
 The same models are written to the state file by both backends, so `flowscript resume`
 works whichever ran the workflow. Secret values never enter these models' JSON: the store
@@ -34,7 +34,8 @@ def now_iso() -> str:
 
 
 class ErrorInfo(_Camel):
-    """An error as it round-trips through JSON (seed 5.2): name, message, stack, retryable."""
+    """An error as it round-trips through JSON (docs/language.md#persistence-and-resume): name, message,
+    stack, retryable."""
 
     name: str
     message: str

@@ -1,4 +1,4 @@
-"""`key: value` blocks: the text of a config element read as a nested mapping (FLOWSCRIPT.md 1.2).
+"""`key: value` blocks: the text of a config element read as a nested mapping (docs/language.md#data-nodes).
 
 A block is a YAML-like subset, read by hand so that values stay exactly as written: every
 value is a string, split off its key at the first `: `, so URLs, colons and `{{...}}`

@@ -1,4 +1,4 @@
-"""Where a .flow.md file's execution log section starts (FLOWSCRIPT.md 5.8).
+"""Where a .flow.md file's execution log section starts (docs/language.md#the-execution-log).
 
 The engine rewrites that section after every run, so it is not part of the workflow: the
 parser leaves it out of the file's fingerprint (a resume must not see a changed workflow

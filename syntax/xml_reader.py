@@ -1,4 +1,4 @@
-"""The lenient XML reader of the workflow body (FLOWSCRIPT.md 1.1), with exact positions.
+"""The lenient XML reader of the workflow body (docs/language.md#the-body), with exact positions.
 
 No XML library accepts what workflow authors write in expressions (`a <= 5 && b`), so this
 is a small hand-written reader. It runs in linear time: every scan moves forward, and the

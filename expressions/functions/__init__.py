@@ -1,4 +1,4 @@
-"""The built-in functions of FlowScript expressions (FLOWSCRIPT.md 2.4), by category.
+"""The built-in functions of FlowScript expressions (docs/language.md#built-in-functions), by category.
 
 Importing this package registers every function; FUNCTIONS is the read-only table the
 compiler resolves calls against and `flowscript functions` lists.

@@ -1,4 +1,4 @@
-"""Data-node I/O: the file, http and ai runtimes (FLOWSCRIPT.md 5.6).
+"""Data-node I/O: the file, http and ai runtimes (docs/language.md#data-flow-runtimes).
 
 The engine calls these with an already-resolved config and runs them as asyncio tasks:
 timeouts and cancellation are task cancellation, so nothing here blocks the event loop

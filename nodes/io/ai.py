@@ -1,4 +1,4 @@
-"""The ai transform (FLOWSCRIPT.md 5.6): one chat completion, re-asked while the answer is invalid.
+"""The ai transform (docs/language.md#ai): one chat completion, re-asked while the answer is invalid.
 
 Failures are AIError: rate limits (429), server errors (5xx), timeouts and lost
 connections are retryable (the engine retries, honouring Retry-After); other 4xx answers
@@ -59,7 +59,7 @@ async def _complete(client: httpx.AsyncClient, settings: AISettings, key: str,
         timeout=httpx.Timeout(settings.timeout_s))
     try:
         response = await send(client, request, settings.timeout_s)
-    except (NodeTimeoutError, TransportError) as e:  # retryable only when it was a timeout (FLOWSCRIPT.md 5.4)
+    except (NodeTimeoutError, TransportError) as e:  # only a timeout retries (docs/language.md#retries-and-fallback)
         raise AIError(f"AI request failed: {_redact(e.message, key)}", retryable=e.retryable) from None
     body = response_body(response)
     if not is_success(response):

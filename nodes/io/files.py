@@ -1,4 +1,4 @@
-"""The file source and the file sink (FLOWSCRIPT.md 5.6).
+"""The file source and the file sink (docs/language.md#files).
 
 Paths go through the working-directory sandbox; disk work runs in a worker thread so the
 event loop (and the other nodes of the wave) never wait on it; writes are atomic.

@@ -1,4 +1,4 @@
-"""The http source and the http sink (FLOWSCRIPT.md 5.6).
+"""The http source and the http sink (docs/language.md#http).
 
 Both build their request with http_request and read the answer with http_response, so
 the rules (auth, params, timeouts, error classification) exist once.

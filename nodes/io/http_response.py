@@ -1,6 +1,6 @@
 """Sending a request and reading the answer, for the http nodes and the ai transform.
 
-One place decides what a failure means for the retry policy (FLOWSCRIPT.md 5.4): no answer
+One place decides what a failure means for the retry policy (docs/language.md#retries-and-fallback): no answer
 in time -> NodeTimeoutError (retryable), no connection -> TransportError (not), a non-2xx
 answer -> HttpError (retryable for 429 and 5xx, with the server's Retry-After).
 """

@@ -1,4 +1,4 @@
-"""The working-directory sandbox for file nodes (FLOWSCRIPT.md 5.6).
+"""The working-directory sandbox for file nodes (docs/language.md#files).
 
 A workflow names files relative to its working directory and may not reach outside it:
 absolute paths and `..` components are refused as written (after templates were

@@ -1,4 +1,4 @@
-"""The frontmatter: splitting, safe YAML with file positions, metadata rules (FLOWSCRIPT.md 1)."""
+"""The frontmatter: splitting, safe YAML with file positions, metadata rules (docs/language.md#frontmatter)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Elements to AST nodes (FLOWSCRIPT.md 1.2), the public entry points, and robustness properties."""
+"""Elements to AST nodes (docs/language.md#workflow-files), the public entry points, and robustness properties."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dependencies and waves (FLOWSCRIPT.md 3)."""
+"""Dependencies and waves (docs/language.md#planning)."""
 
 from __future__ import annotations
 
@@ -101,7 +101,8 @@ def test_fallback_targets_are_not_scheduled_and_their_reads_move_to_the_user(wri
     assert plan.fallback_only == {"cache"}
     assert [list(w.node_ids) for w in plan.waves] == [["seed"], ["live"]]
     assert plan.dependencies["live"] == {"seed"}
-    assert plan.total_nodes == 3 and plan.to_json()["fallbackOnly"] == ["cache"]  # top-level count (spec 3)
+    # the node count counts every top-level node, the fallback-only one included (docs/language.md#planning)
+    assert plan.total_nodes == 3 and plan.to_json()["fallbackOnly"] == ["cache"]
 
 
 def test_a_fallback_target_that_is_also_read_is_scheduled(write_flow):

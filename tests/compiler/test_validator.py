@@ -1,4 +1,4 @@
-"""Validation (FLOWSCRIPT.md 4): every check, with codes, locations and hints."""
+"""Validation (docs/language.md#validation): every check, with codes, locations and hints."""
 
 from __future__ import annotations
 

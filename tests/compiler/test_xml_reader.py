@@ -1,4 +1,4 @@
-"""The lenient XML reader (FLOWSCRIPT.md 1.1): leniency rules, refusals, positions, linear time."""
+"""The lenient XML reader (docs/language.md#the-body): leniency rules, refusals, positions, linear time."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Control nodes (FLOWSCRIPT.md 5.5): bodies, chaining, iterations, isolation, merge."""
+"""Control nodes (docs/language.md#control-nodes-at-run-time): bodies, chaining, iterations, isolation, merge."""
 
 from __future__ import annotations
 

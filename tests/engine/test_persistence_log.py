@@ -1,4 +1,5 @@
-"""State files, secrets, the markdown log, resume (FLOWSCRIPT.md 5.7, 5.8)."""
+"""State files, secrets, the markdown log, resume (docs/language.md#persistence-and-resume,
+docs/language.md#the-execution-log)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Retries and fallback (FLOWSCRIPT.md 5.4)."""
+"""Retries and fallback (docs/language.md#retries-and-fallback)."""
 
 from __future__ import annotations
 

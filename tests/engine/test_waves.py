@@ -1,4 +1,4 @@
-"""The wave loop (FLOWSCRIPT.md 5.2): order, concurrency, fail-fast, timeout, error handler."""
+"""The wave loop (docs/language.md#the-wave-loop): order, concurrency, fail-fast, timeout, error handler."""
 
 from __future__ import annotations
 

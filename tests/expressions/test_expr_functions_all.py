@@ -1,4 +1,4 @@
-"""Every built-in: listed in the spec, documented, and total on null."""
+"""Every built-in: listed in docs/language.md#function-reference, documented, and total on null."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from flowscript.errors import ExpressionError
 from flowscript.expressions import FUNCTIONS, compile_expression
 
-# FLOWSCRIPT.md 2.4, category by category
+# docs/language.md#function-reference, category by category
 SPEC = {
     "string": "upper lower trim replace split join truncate includes starts_with ends_with substring "
               "pad_start pad_end repeat char_at len",

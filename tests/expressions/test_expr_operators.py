@@ -1,4 +1,4 @@
-"""Operators, precedence, truthiness and equality follow JavaScript (FLOWSCRIPT.md 2.1)."""
+"""Operators, precedence, truthiness and equality follow JavaScript (docs/language.md#expression-syntax)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Templates (FLOWSCRIPT.md 2.2): `{{ expr }}` segments printed as JavaScript would."""
+"""Templates (docs/language.md#templates): `{{ expr }}` segments printed as JavaScript would."""
 
 from __future__ import annotations
 

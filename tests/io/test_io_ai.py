@@ -213,7 +213,8 @@ async def test_a_timeout_is_retryable_a_refused_connection_is_not(respx_mock: Mo
     assert info.value.retryable
     with pytest.raises(AIError, match="connection failed") as info:
         await run(client, user="x")
-    assert not info.value.retryable and KEY not in info.value.render()  # FLOWSCRIPT.md 5.4: "anything else"
+    # not retried: docs/language.md#retries-and-fallback, "anything else"
+    assert not info.value.retryable and KEY not in info.value.render()
 
 
 async def test_missing_api_key(respx_mock: Mock, client: Client) -> None:

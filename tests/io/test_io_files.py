@@ -1,4 +1,4 @@
-"""The file source and sink: formats, errors, atomic writes, sandbox (FLOWSCRIPT.md 5.6)."""
+"""The file source and sink: formats, errors, atomic writes, sandbox (docs/language.md#files)."""
 
 from __future__ import annotations
 

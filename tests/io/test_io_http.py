@@ -260,7 +260,8 @@ async def test_connection_error_is_a_transport_error_that_is_not_retried(respx_m
     respx_mock.get(url__startswith=f"{API}/down").mock(side_effect=httpx.ConnectError("Connection refused"))
     with pytest.raises(TransportError) as info:
         await http_source({"url": f"{API}/down?key=sekrit", "auth": "Bearer sekrit"}, client=client)
-    assert not info.value.retryable and info.value.code == "RUN_TRANSPORT_ERROR"  # FLOWSCRIPT.md 5.4
+    # a lost connection is not retried (docs/language.md#retries-and-fallback)
+    assert not info.value.retryable and info.value.code == "RUN_TRANSPORT_ERROR"
     assert "Connection refused" in info.value.message and "sekrit" not in info.value.render()
 
 

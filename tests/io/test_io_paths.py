@@ -1,4 +1,4 @@
-"""The working-directory sandbox: relative paths only, never outside (FLOWSCRIPT.md 5.6)."""
+"""The working-directory sandbox: relative paths only, never outside (docs/language.md#files)."""
 
 from __future__ import annotations
 

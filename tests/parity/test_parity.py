@@ -1,4 +1,4 @@
-"""One engine, two backends (PRODUCT.md): every example workflow, and a few failing ones,
+"""One engine, two backends (docs/prefect.md): every example workflow, and a few failing ones,
 run with the local backend and through Prefect must leave the same things behind.
 
 What is compared, and the short list of what is ignored (run id, folder, timestamps and

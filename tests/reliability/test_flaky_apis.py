@@ -1,4 +1,4 @@
-"""Flaky APIs (FLOWSCRIPT.md 5.4) against a real misbehaving server on 127.0.0.1.
+"""Flaky APIs (docs/language.md#retries-and-fallback) against a real misbehaving server on 127.0.0.1.
 
 The server follows a script per path (429, 5xx, slow answers, resets, half answers) and
 records when each attempt arrives, so the retry rules are checked from the outside:
@@ -157,7 +157,8 @@ async def test_connection_resets_are_not_retried(tmp_path: Path) -> None:
                                                "</transform>")
         ran = await run_local(path)
         for p in lost:
-            assert len(server.to(p)) == 1, p  # one attempt: a lost connection is not retried (5.4)
+            # one attempt: a lost connection is not retried (docs/language.md#retries-and-fallback)
+            assert len(server.to(p)) == 1, p
     assert ran.status == "failed"
     for node in ("closed", "rst", "half"):
         result = ran.result(node)

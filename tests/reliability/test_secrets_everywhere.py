@@ -1,4 +1,4 @@
-"""Secrets everywhere (FLOWSCRIPT.md 5.7): one workflow uses two canary secrets in every
+"""Secrets everywhere (docs/language.md#secrets): one workflow uses two canary secrets in every
 place a secret can go (headers, URL path and query, a template output, a file path) and
 makes them show up in error messages (a refused connection, a timeout, a missing file, an
 expression error, an error answer whose body echoes the secret). Then everything the run
