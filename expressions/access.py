@@ -39,7 +39,9 @@ def get_member(obj: Any, key: str) -> Any:
 
 
 def get_index(obj: Any, key: Any, pos: int) -> Any:
-    """`obj[key]` with a computed key: arrays and strings by index, objects by property key."""
+    """`obj[key]` with a computed key: arrays and strings by index, objects by property key.
+    (Close to get_member, deliberately: a computed key needs the blocked-key check and JS key
+    conversion that a written `.name` does not, and member access is the hottest path.)"""
     if isinstance(obj, (list, tuple, str)):
         if isinstance(key, str):
             if is_blocked_key(key):

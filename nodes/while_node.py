@@ -19,6 +19,8 @@ from flowscript.syntax.xml_reader import Element
 
 @dataclass(kw_only=True, slots=True)
 class WhileNode(ControlNode):
+    """Reads like LoopNode (nodes/loop.py) on purpose: two kinds, each whole in its module."""
+
     kind = "while"
     condition: str
     max: str | None = None  # None: 1000
