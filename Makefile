@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
-	$(BIN)/pip install -qq -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install -qq -c constraints.txt -e ".[dev,dask]"
 	touch $(STAMP)
 
 example: $(STAMP)

@@ -1,4 +1,4 @@
-"""The code and the docs cite the repository's own documents: every `docs/X.md#anchor` (and
+"""The code and the docs cite the repository's own documents: every `docs/<page>.md#<anchor>` (and
 every Markdown link) names a file that exists and a heading it has, and no file cites a
 document the repository does not hold."""
 
