@@ -8,6 +8,7 @@ message` and never a traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,15 @@ class SourceLocation:
     def __str__(self) -> str:
         prefix = f"{self.file}:" if self.file else ""
         return f"{prefix}{self.line}:{self.column}"
+
+
+def restored(cls: type[BaseException], args: tuple[Any, ...], fields: dict[str, Any]) -> BaseException:
+    """An exception back from pickling as it was, whatever its `__init__` takes: a node's error
+    travels from the process that ran it (a Dask worker) to the flow's, retry fields and all."""
+    error = cls.__new__(cls)
+    BaseException.__init__(error, *args)
+    error.__dict__.update(fields)
+    return error
 
 
 class FlowScriptError(Exception):
@@ -44,6 +54,9 @@ class FlowScriptError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return restored, (type(self), self.args, self.__dict__)
 
     def render(self) -> str:
         """One line (plus an optional hint line) in the `file:line:column: CODE message` shape."""

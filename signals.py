@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowscript.errors import FlowScriptError, NodeError
+from flowscript.errors import FlowScriptError, NodeError, restored
 
 
 class BreakSignal(Exception):
@@ -15,6 +15,9 @@ class BreakSignal(Exception):
         super().__init__(f"break{f' {loop_id}' if loop_id else ''}")
         self.loop_id = loop_id
         self.last_output = last_output
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return restored, (type(self), self.args, self.__dict__)
 
 
 class CheckpointRejected(NodeError):

@@ -30,6 +30,11 @@ NO_RETRY = typer.Option(False, "--no-retry", help="Run every node once, ignoring
 STATE_DIR = typer.Option(Path(DEFAULT_STATE_DIR), "--state-dir", help="Where state files go.")
 NO_LOG = typer.Option(False, "--no-log", help="Do not write the execution log into the .flow.md file.")
 LOCAL = typer.Option(False, "--local", help="Run with the Prefect-less engine (no Prefect import, no server).")
+TASK_RUNNER = typer.Option("thread", "--task-runner", envvar="FLOWSCRIPT_TASK_RUNNER",
+                           help="Prefect task runner for node executions: thread or dask.")
+DASK_ADDRESS = typer.Option(None, "--dask-address", envvar="FLOWSCRIPT_DASK_ADDRESS",
+                            help="With --task-runner dask: the scheduler, e.g. tcp://host:8786 (none: a temporary "
+                            "LocalCluster of worker processes).")
 
 
 def _options(max_concurrency: int, timeout: float | None, retries: int | None, no_retry: bool,
@@ -76,6 +81,8 @@ def run(
     format: Format = FORMAT,
     run_id: str | None = typer.Option(None, "--run-id", help="Use this run id instead of a new UUID."),
     local: bool = LOCAL,
+    task_runner: str = TASK_RUNNER,
+    dask_address: str | None = DASK_ADDRESS,
 ) -> None:
     """Run a workflow. Exit 0 completed, 1 failed or cancelled, 2 invalid."""
     from flowscript.runtime.launch import prepare_run
@@ -96,7 +103,8 @@ def run(
         if run_id is not None:
             raise ValidationError("--run-id works only with --local", code="VALID_INVALID_FIELD_TYPE",
                                   hint="a run through Prefect takes its flow run's id")
-        state, failure = _run_on_prefect(plan, prepared.config, run_input, options)
+        state, failure = _run_on_prefect(plan, prepared.config, run_input, options,
+                                         runner=_runner(task_runner, dask_address))
     _finish(state, failure, format, options, redactor)
 
 
@@ -112,12 +120,18 @@ def _run_locally(plan: Any, prepared: Any, options: Any, *, run_id: str | None, 
     return state, asyncio.run(_outcome(engine.run(state, prepared.secrets)))
 
 
+def _runner(kind: str, dask_address: str | None) -> Any:
+    from flowscript.prefect_backend.task_runners import TaskRunnerChoice
+
+    return TaskRunnerChoice.of(kind, dask_address)
+
+
 def _run_on_prefect(plan: Any, config: dict[str, Any], run_input: Any, options: Any,
-                    resume: RunState | None = None) -> tuple[RunState, RunFailed | None]:
+                    resume: RunState | None = None, runner: Any = None) -> tuple[RunState, RunFailed | None]:
     """One flow run (secrets are read again, inside it, from the same environment)."""
     from flowscript.prefect_backend.launcher import run_through_prefect
 
-    launch = asyncio.run(run_through_prefect(plan, config, run_input, options, resume=resume))
+    launch = asyncio.run(run_through_prefect(plan, config, run_input, options, resume=resume, runner=runner))
     assert launch.state is not None
     return launch.state, launch.failure
 
@@ -135,6 +149,8 @@ def resume(
     no_log: bool = NO_LOG,
     format: Format = FORMAT,
     local: bool = LOCAL,
+    task_runner: str = TASK_RUNNER,
+    dask_address: str | None = DASK_ADDRESS,
 ) -> None:
     """Resume a failed, cancelled or orphaned run: re-run what did not succeed, from the failed wave on."""
     from flowscript.runtime.launch import check_resumable, prepare_run, workflow_path_of
@@ -153,7 +169,8 @@ def resume(
     if local or state.backend == "local":  # a run resumes on the backend it started on, unless --local
         outcome = _run_locally(plan, prepared, options, run_id=None, run_input=state.input, resume=state)
     else:
-        outcome = _run_on_prefect(plan, state.config, state.input, options, resume=state)
+        outcome = _run_on_prefect(plan, state.config, state.input, options, resume=state,
+                                  runner=_runner(task_runner, dask_address))
     _finish(*outcome, format, options, redactor)
 
 

@@ -13,7 +13,7 @@ kind; registry.py lists them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
@@ -38,6 +38,7 @@ class Node:
     """What every node has. A kind's model adds its own fields and a `kind` literal."""
 
     kind: ClassVar[str]  # the element's name: "foreach", "source"...
+    runs_anywhere: ClassVar[bool] = True  # False: it must run where the run is watched (it asks a person)
     id: str
     input: str | None = None
     location: Location
@@ -199,6 +200,24 @@ class WithMeta:
     meta: dict[str, Any]
 
 
+@dataclass(slots=True)
+class Iterations:
+    """What a foreach's iterations gave: outputs and node results by index, where a sequential
+    `<break/>` stopped it, and the first failure. Plain data: a chunk of iterations run in
+    another process comes back as one."""
+
+    outputs: dict[int, Any] = field(default_factory=dict)
+    results: dict[int, dict[str, Any]] = field(default_factory=dict)  # index -> node id -> its result there
+    broke_at: int | None = None
+    failure: BaseException | None = None
+
+    def merge(self, other: Iterations) -> None:
+        self.outputs.update(other.outputs)
+        self.results.update(other.results)
+        self.broke_at = self.broke_at if other.broke_at is None else other.broke_at
+        self.failure = self.failure or other.failure
+
+
 @dataclass(frozen=True, slots=True)
 class ApprovalRequest:
     checkpoint_id: str
@@ -251,6 +270,10 @@ class Lane(Evaluation, Protocol):
         """A child lane: bindings of its own; with `iteration`, results keyed `<node>[i].`."""
         ...
 
+    def results(self) -> Mapping[str, Any]:
+        """The results of the nodes run in this lane, by node id (what a loop summarizes)."""
+        ...
+
 
 class ControlStep(Lane, Protocol):
     """One execution of a control node, as its kind's `run` sees it (in the flow's process)."""
@@ -277,8 +300,9 @@ class ControlStep(Lane, Protocol):
         """Records the nodes of cancelled lanes that did not finish as skipped."""
         ...
 
-    def summarize(self, lanes: Sequence[Lane | None]) -> None:
-        """After a loop: each body node's last result becomes its plain result (`node.output`)."""
+    def summarize(self, iterations: Sequence[Mapping[str, Any]]) -> None:
+        """After a loop: each body node's last result (iterations in order, each one's `results()`)
+        becomes its plain result (`node.output`)."""
         ...
 
     def adopt(self, lanes: Sequence[Lane]) -> None:
@@ -293,7 +317,10 @@ class ControlStep(Lane, Protocol):
         """How many iterations the backend takes as one unit of work (None: no chunks)."""
         ...
 
-    async def run_chunk(self, label: str, run: Callable[[], Awaitable[None]]) -> None: ...
+    async def run_chunk(self, items: list[Any], indices: range, concurrency: int, into: Iterations) -> None:
+        """Iterations `indices` of this node (a foreach) as one unit of work, carried out by the
+        backend wherever it runs them, with the node's own `iterate`; their outcome lands `into`."""
+        ...
 
 
 class DataCall(Evaluation, Protocol):

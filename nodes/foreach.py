@@ -6,7 +6,8 @@ A `<break/>` in a sequential foreach ends the loop (the output holds the iterati
 completed before it); in a concurrent one it ends only its own iteration (its slot is null).
 When an iteration fails, no new iteration starts, the running ones finish, and the foreach
 fails with that error. A backend may take the iterations in chunks (the Prefect backend
-does above a threshold); chunks run one after the other, each under the same concurrency.
+does above a threshold): a sequential foreach runs them one after the other; a concurrent
+one runs several at once, sharing its concurrency between them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowscript.nodes.base import Body, BodyItem, ControlNode, ControlStep, Lane, NodeReader, Site, WithMeta, site
+from flowscript.nodes.base import (
+    Body,
+    BodyItem,
+    ControlNode,
+    ControlStep,
+    Iterations,
+    NodeReader,
+    Site,
+    WithMeta,
+    site,
+    walk,
+)
 from flowscript.signals import BreakSignal
 from flowscript.syntax.xml_reader import Element
 
@@ -43,24 +55,26 @@ class ForeachNode(ControlNode):
     async def run(self, step: ControlStep) -> Any:
         items = as_items(step.evaluate(self.collection))
         concurrency = step.whole_number(self.concurrency, "foreach concurrency", 1, minimum=1) or 1
-        iterations = _Iterations(step, self, items, concurrency)
-        chunk = step.chunk_size(len(items))
+        done = Iterations()
+        chunk = step.chunk_size(len(items)) if all(n.runs_anywhere for n in walk(self.body)) else None
         try:
             if chunk is None:
-                await iterations.run(range(len(items)))
+                await self.iterate(step, items, range(len(items)), concurrency, done)
             else:
-                for start in range(0, len(items), chunk):
-                    indices = range(start, min(start + chunk, len(items)))
-                    await step.run_chunk(f"{step.key}[{start}-{indices.stop - 1}]",
-                                         lambda indices=indices: iterations.run(indices))  # type: ignore[misc]
-                    if iterations.broke_at is not None:
-                        break
+                await _in_chunks(step, items, chunk, concurrency, done)
         finally:
-            step.summarize(iterations.lanes)
+            step.summarize([done.results[i] for i in sorted(done.results)])
+        if done.failure is not None:
+            raise done.failure
+        outputs = [done.outputs.get(i) for i in range(len(items) if done.broke_at is None else done.broke_at)]
         chunks = {} if chunk is None else {"chunkSize": chunk}
-        return WithMeta(iterations.output(),
-                        {"items": len(items), "iterations": sum(lane is not None for lane in iterations.lanes),
-                         **chunks})
+        return WithMeta(outputs, {"items": len(items), "iterations": len(done.results), **chunks})
+
+    async def iterate(self, step: ControlStep, items: list[Any], indices: range, concurrency: int,
+                      into: Iterations) -> None:
+        """Runs iterations `indices`, in order or `concurrency` at once, recording their outcome
+        `into`; wherever it runs (the flow's process, or a chunk on a worker), the same rules."""
+        await _Iterations(step, self, items, concurrency, into).run(indices)
 
     @classmethod
     def read(cls, reader: NodeReader, el: Element, loops: tuple[str, ...]) -> ForeachNode:
@@ -83,26 +97,42 @@ class ForeachNode(ControlNode):
                    body=reader.body(rest, (*loops, base["id"])))
 
 
+async def _in_chunks(step: ControlStep, items: list[Any], size: int, concurrency: int, done: Iterations) -> None:
+    """Chunks one after the other when the foreach is sequential (a break ends it); else up to
+    `concurrency` chunks at once, the concurrency shared between them, so no more iterations
+    than `concurrency` ever run at once and a cluster's workers each take chunks."""
+    chunks = [range(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    at_once = 1 if concurrency == 1 else min(len(chunks), concurrency)
+    pending = iter(chunks)
+
+    async def take() -> None:
+        for indices in pending:
+            if done.broke_at is not None or done.failure is not None:
+                return
+            await step.run_chunk(items, indices, max(1, concurrency // at_once), done)
+
+    await asyncio.gather(*(take() for _ in range(at_once)))
+
+
 def as_items(collection: Any) -> list[Any]:
     """A list as is; any other value, null included, as a one-item list."""
     return collection if isinstance(collection, list) else [collection]
 
 
 class _Iterations:
-    """One foreach execution: its items, their lanes and outputs, and progress."""
+    """One run of some iterations: their lanes, outputs, progress."""
 
-    def __init__(self, step: ControlStep, node: ForeachNode, items: list[Any], concurrency: int) -> None:
-        self.step, self.node, self.items, self.concurrency = step, node, items, concurrency
-        self.lanes: list[Lane | None] = [None] * len(items)
-        self.outputs: list[Any] = [None] * len(items)
-        self.done = 0
-        self.broke_at: int | None = None  # sequential break: iterations before it are the output
+    def __init__(self, step: ControlStep, node: ForeachNode, items: list[Any], concurrency: int,
+                 into: Iterations) -> None:
+        self.step, self.node, self.items, self.concurrency, self.into = step, node, items, concurrency, into
 
     async def one(self, i: int) -> None:
-        lane = self.lanes[i] = self.step.lane({self.node.item: self.items[i], self.node.index: i}, iteration=i)
-        self.outputs[i] = await lane.run_body(self.node.body, self.items[i])
-        self.done += 1
-        self.step.progress(self.done, len(self.items))
+        lane = self.step.lane({self.node.item: self.items[i], self.node.index: i}, iteration=i)
+        try:
+            self.into.outputs[i] = await lane.run_body(self.node.body, self.items[i])
+        finally:
+            self.into.results[i] = dict(lane.results())
+        self.step.progress(len(self.into.results), len(self.items))
 
     async def sequential(self, indices: range) -> None:
         for i in indices:
@@ -111,7 +141,7 @@ class _Iterations:
             except BreakSignal as signal:
                 if signal.loop_id not in (None, self.node.id):
                     raise
-                self.broke_at = i
+                self.into.broke_at = i
                 return
 
     async def concurrent(self, indices: range) -> None:
@@ -127,7 +157,7 @@ class _Iterations:
                 try:
                     await self.one(i)
                 except BreakSignal:
-                    self.outputs[i] = None  # a break ends only its own iteration
+                    self.into.outputs[i] = None  # a break ends only its own iteration
                 except Exception as error:
                     failure = failure or error
                     return
@@ -138,6 +168,3 @@ class _Iterations:
 
     async def run(self, indices: range) -> None:
         await (self.sequential(indices) if self.concurrency == 1 else self.concurrent(indices))
-
-    def output(self) -> list[Any]:
-        return self.outputs if self.broke_at is None else self.outputs[: self.broke_at]

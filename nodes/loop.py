@@ -57,7 +57,7 @@ class LoopNode(ControlNode):
                 if self.break_ is not None and truthy(lane.evaluate(self.break_)):
                     break
         finally:
-            step.summarize(lanes)
+            step.summarize([lane.results() for lane in lanes])
         return WithMeta(output, {"iterations": len(lanes)})
 
     @classmethod

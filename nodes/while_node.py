@@ -54,7 +54,7 @@ class WhileNode(ControlNode):
                     break
                 previous = lane
         finally:
-            step.summarize(lanes)
+            step.summarize([lane.results() for lane in lanes])
         return WithMeta(output, {"iterations": len(lanes), "boundHit": bound_hit and limit > 0})
 
     @classmethod

@@ -1,59 +1,87 @@
 """PrefectBackend: how the engine's node executions become Prefect task runs.
 
 Every node execution (nested ones too) is a task run named after the node, its run name
-the result key (`each[3].fmt`) and tagged with the node kind. Retries are Prefect task
-retries (see retries.py), the attempt timeout is `timeout_seconds`, and a fallback runs as
-a task run of its own without retries. Above `chunk_threshold` items a foreach runs its
-iterations in chunk task runs instead, their node executions inline, so a flow run never
-holds thousands of task runs.
+the result key (`each[3].fmt`) and tagged with the node kind. A data node's execution is
+submitted through the flow's task runner as a value (`node_task`, one sealed parameter)
+and awaited as a future, so a Dask runner carries it out on a worker; a control node runs
+in the flow's process as a task run of its own, under which its body's executions hang.
+Each task run records the task runs it depends on (the node's dependencies), so the flow
+run's graph draws the workflow. Retries are Prefect task retries (retries.py), the attempt
+timeout is `timeout_seconds`, and a fallback runs as a task run of its own without
+retries. Above `chunk_threshold` items a foreach runs its iterations in chunk task runs
+(`chunk_task`), their node executions inside, so a flow run never holds thousands of task
+runs (docs/prefect.md).
 """
 
 from __future__ import annotations
 
-import contextvars
+import asyncio
 import copy
+import os
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from uuid import UUID
 
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import TaskRunResult
 from prefect.concurrency.asyncio import concurrency
-from prefect.context import TaskRunContext
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.futures import PrefectFuture
+from prefect.states import State
 
 from flowscript.nodes.base import ApprovalDecision, ApprovalRequest, WithMeta
 from flowscript.prefect_backend.approvals import ask_in_prefect
-from flowscript.prefect_backend.results import RedactedJSONSerializer, result_key
+from flowscript.prefect_backend.results import RedactedJSONSerializer, ResultKey
 from flowscript.prefect_backend.retries import as_node_error, retry_condition
+from flowscript.prefect_backend.secrets import from_secret_blocks
 from flowscript.prefect_backend.tag_limits import TagLimits
+from flowscript.prefect_backend.task_runners import LoopFuture, run_in_flow
 from flowscript.runtime.approval import ask_in_terminal
+from flowscript.runtime.backend import ChunkDone, ChunkExecution
+from flowscript.runtime.chunks import execute_chunk
 from flowscript.runtime.execution import NodeExecution, Resources, execute
-from flowscript.runtime.local_backend import run_with_retries
-from flowscript.runtime.secrets import Redactor
+from flowscript.runtime.secrets import Redactor, read_secrets
 from flowscript.signals import BreakSignal
 
 DEFAULT_CHUNK_THRESHOLD = 100
 TAG = "flowscript"  # on every task run, beside the node kind
-_INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("flowscript_inline", default=False)
 _HERE: dict[str, Resources] = {}  # run id -> the resources of the flow's process for that run
+_CONTROL_RUNS: dict[str, Callable[[], Awaitable[Any]]] = {}  # token -> a control node's execution, while it runs
 
 
 class Sealed:
-    """A node execution as one opaque task parameter. Prefect walks a task's parameters for
-    futures and links them to results by identity; an execution's input may hold 100,000
-    records, none of which is a future or another task's result object."""
+    """An execution as one opaque task parameter. Prefect walks a task's parameters for
+    futures and links them to results by identity (Dask copies what it finds), and an
+    execution's input may hold 100,000 records, none of which is a future."""
 
     __slots__ = ("execution",)
 
-    def __init__(self, execution: NodeExecution) -> None:
+    def __init__(self, execution: NodeExecution | ChunkExecution) -> None:
         self.execution = execution
 
 
-@task(name="node", persist_result=False)
-async def node_task(key: str, sealed: Sealed) -> dict[str, Any]:
+async def resources_here(run_id: str, secret_names: tuple[str, ...]) -> tuple[Resources, bool]:
+    """The flow process's resources for the run; elsewhere (a Dask worker) the secrets are
+    looked up where the execution runs: the environment, then Prefect Secret blocks. The
+    flag says whether they were made here (and are to be closed after the execution)."""
+    found = _HERE.get(run_id)
+    if found is not None:
+        return found, False
+    env = dict(os.environ)
+    secrets = read_secrets(secret_names, env, await from_secret_blocks(secret_names, env))
+    return Resources(secrets=secrets, env=env), True
+
+
+# The tasks' functions keep names of their own, so a task pickles to a Dask worker with its
+# function by reference (never by value, with this module's globals).
+async def execute_node(key: str, sealed: Sealed) -> dict[str, Any]:
     """One data-node execution, one attempt of it per task-run attempt: plain JSON in and out."""
     execution = sealed.execution
-    resources = _HERE[execution.run_id]
+    assert isinstance(execution, NodeExecution)
+    resources, made = await resources_here(execution.run_id, execution.secret_names)
     context = TaskRunContext.get()
     attempt = context.task_run.run_count if context is not None else 1
     try:
@@ -62,13 +90,18 @@ async def node_task(key: str, sealed: Sealed) -> dict[str, Any]:
         Redactor(resources.secrets.values()).error(error)  # Prefect logs, keeps and persists what is raised
         error.attempts = attempt  # type: ignore[attr-defined]
         raise
+    finally:
+        if made:
+            await resources.close()
     return {**answer, "attempts": attempt}
 
 
-@task(name="control", persist_result=False)
-async def control_task(key: str, run: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+async def run_control_node(key: str, token: str) -> dict[str, Any]:
     """A control node's execution, in the flow's process; its body's executions hang under it.
-    A `<break/>` inside it comes back as data (Prefect would count an exception a failure)."""
+    Its parameters are plain (the execution waits under `token`), because a task run's context,
+    parameters included, travels with every task submitted inside it. A `<break/>` inside it
+    comes back as data (Prefect would count an exception a failure)."""
+    run = _CONTROL_RUNS[token]
     try:
         output = await run()
     except BreakSignal as signal:
@@ -78,7 +111,25 @@ async def control_task(key: str, run: Callable[[], Awaitable[Any]]) -> dict[str,
     return {"output": output}
 
 
-def renamed(prefect_task: Task, name: str, tags: set[str]) -> Task:
+async def execute_iterations(key: str, sealed: Sealed) -> ChunkDone:
+    """A chunk of foreach iterations, wherever the task runner runs it; their node executions
+    run inside it, not as task runs of their own."""
+    chunk = sealed.execution
+    assert isinstance(chunk, ChunkExecution)
+    resources, made = await resources_here(chunk.run_id, tuple(chunk.plan.workflow.meta.secrets))
+    try:
+        return await execute_chunk(chunk, resources)
+    finally:
+        if made:
+            await resources.close()
+
+
+node_task: Task[Any, Any] = task(name="node", persist_result=False)(execute_node)
+control_task: Task[Any, Any] = task(name="control", persist_result=False)(run_control_node)
+chunk_task: Task[Any, Any] = task(name="iterations", cache_policy=NO_CACHE, persist_result=False)(execute_iterations)
+
+
+def renamed(prefect_task: Task[Any, Any], name: str, tags: set[str]) -> Task[Any, Any]:
     """A copy of a task under another name and tags. Building a Task (`Task(...)`,
     `with_options`) reads its function's source and hashes its code, about half a millisecond,
     as much as the rest of a task run's work in this process; a copy shares what is the same
@@ -89,14 +140,46 @@ def renamed(prefect_task: Task, name: str, tags: set[str]) -> Task:
     return copied
 
 
-@task(name="iterations", cache_policy=NO_CACHE, persist_result=False)
-async def chunk_task(key: str, run: Callable[[], Awaitable[Any]]) -> None:
-    """A chunk of foreach iterations; their node executions run inline, not as task runs."""
-    token = _INLINE.set(True)
+def _submit(prefect_task: Task[Any, Any], parameters: dict[str, Any],
+            dependencies: dict[str, set[Any]] | None) -> PrefectFuture[Any]:
+    """`task.submit`, with the task runs this one depends on recorded as its inputs (Prefect's
+    runners take them; `Task.submit` does not pass them on)."""
+    context = FlowRunContext.get()
+    assert context is not None and context.task_runner is not None, "node executions run inside a flow run"
+    return context.task_runner.submit(prefect_task, parameters, None, dependencies)
+
+
+async def settled(future: PrefectFuture[Any]) -> State:
+    """A submitted task run's final state, awaited without blocking the flow's event loop."""
+    if isinstance(future, LoopFuture):
+        try:
+            return await asyncio.shield(future.running)
+        except asyncio.CancelledError:
+            future.running.cancel()
+            raise
+    loop = asyncio.get_running_loop()
+    finished: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not finished.done():
+            finished.set_result(None)
+
+    def done(_: PrefectFuture[Any]) -> None:  # called in the thread that finished the future
+        loop.call_soon_threadsafe(wake)
+
+    future.add_done_callback(done)
     try:
-        await run()
-    finally:
-        _INLINE.reset(token)
+        await finished
+    except asyncio.CancelledError:
+        cancel = getattr(future, "cancel", None) or getattr(getattr(future, "wrapped_future", None), "cancel", None)
+        if cancel is not None:
+            cancel()
+        raise
+    def final() -> State:
+        future.wait()  # done already: this fetches the state the task run ended with
+        return future.state
+
+    return await asyncio.to_thread(final)
 
 
 @dataclass
@@ -115,14 +198,14 @@ class PrefectBackend:
     def __post_init__(self) -> None:
         self._serializer = RedactedJSONSerializer.with_secrets(self.secrets)
         self._tasks: dict[tuple[str, str], Any] = {}  # (node id, tag) -> its Prefect task
-        keep = (dict(persist_result=True, result_serializer=self._serializer, cache_key_fn=self._result_key)
+        self._task_runs: dict[str, UUID] = {}  # execution key -> its task run, for the graph's edges
+        keep = (dict(persist_result=True, result_serializer=self._serializer,
+                     cache_key_fn=ResultKey(self.workflow_id, self.run_id))
                 if self.persist_results else dict(cache_policy=NO_CACHE))
         self._base = node_task.with_options(task_run_name="{key}", **keep)  # this run's result options
         self._control = control_task.with_options(task_run_name="{key}", **keep)
 
     async def run_node(self, execution: NodeExecution, resources: Resources) -> dict[str, Any]:
-        if _INLINE.get():
-            return await run_with_retries(execution, resources)
         if self.shared_limit is not None:
             async with concurrency(self.shared_limit, occupy=1):
                 return await self._node_run(execution, resources)
@@ -132,23 +215,39 @@ class PrefectBackend:
         settings = execution.retry
         await self._prime(execution.tag)
         _HERE[execution.run_id] = resources
+        future = _submit(self._node_task(execution), {"key": execution.key, "sealed": Sealed(execution)},
+                         self._edges("sealed", execution.upstream))
+        self._task_runs[execution.key] = future.task_run_id
+        state = await settled(future)
         try:
-            answer: dict[str, Any] = await self._node_task(execution)(execution.key, Sealed(execution))
+            answer: dict[str, Any] = await state.aresult()
         except Exception as error:
             raise as_node_error(error, settings) from None
         return answer
 
-    async def run_control(self, node_id: str, key: str, tag: str, run: Callable[[], Awaitable[Any]]) -> Any:
-        if _INLINE.get():
-            return await run()
+    async def run_control(self, node_id: str, key: str, tag: str, run: Callable[[], Awaitable[Any]],
+                          upstream: tuple[str, ...] = ()) -> Any:
         await self._prime(tag)
         made = self._tasks.get((node_id, tag))
         if made is None:
             made = self._tasks[(node_id, tag)] = renamed(self._control, node_id, {tag, TAG})
-        answer = await made(key, run)
+        token = uuid.uuid4().hex
+        _CONTROL_RUNS[token] = run
+        try:
+            state: State = await run_in_flow(made, {"key": key, "token": token}, self._edges("token", upstream))
+        finally:
+            del _CONTROL_RUNS[token]
+        if state.state_details.task_run_id is not None:
+            self._task_runs[key] = state.state_details.task_run_id
+        answer = await state.aresult()
         if answer.get("break"):
             raise BreakSignal(answer["loop"], answer["last"])
         return WithMeta(answer["output"], answer["meta"]) if "meta" in answer else answer["output"]
+
+    def _edges(self, parameter: str, upstream: tuple[str, ...]) -> dict[str, set[Any]] | None:
+        """What the task run records as its inputs besides its parameters: the task runs it depends on."""
+        runs = {TaskRunResult(id=self._task_runs[key]) for key in upstream if key in self._task_runs}
+        return {parameter: runs} if runs else None
 
     def _node_task(self, execution: NodeExecution) -> Any:
         """node_task named after the node and tagged with its kind; its run name and result key
@@ -164,26 +263,23 @@ class PrefectBackend:
             made = self._tasks[(node_id, tag)] = renamed(self._base, node_id, {tag, TAG})
         return made
 
-    def _result_key(self, _context: Any, parameters: dict[str, Any]) -> str:
-        return result_key(self.workflow_id, self.run_id, parameters["key"])
-
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
         if self.approvals == "prefect":
             return await ask_in_prefect(request)
         return await ask_in_terminal(request, interactive=self.interactive)
 
     def iteration_chunk_size(self, items: int) -> int | None:
-        if _INLINE.get() or items <= self.chunk_threshold:
-            return None
-        return self.chunk_threshold
+        return None if items <= self.chunk_threshold else self.chunk_threshold
 
-    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[None]]) -> None:
-        if _INLINE.get():
-            await run()
-            return
+    async def run_chunk(self, chunk: ChunkExecution, resources: Resources) -> ChunkDone:
         await self._prime("foreach")
-        await chunk_task.with_options(name=f"{node_id} iterations", task_run_name=key,
-                                      tags={"foreach", TAG})(key, run)
+        _HERE[chunk.run_id] = resources
+        made = chunk_task.with_options(name=f"{chunk.node_id} iterations", task_run_name="{key}",
+                                       tags={"foreach", TAG})
+        future = _submit(made, {"key": chunk.label, "sealed": Sealed(chunk)}, None)
+        state = await settled(future)
+        done: ChunkDone = await state.aresult()
+        return done
 
     async def _prime(self, kind: str) -> None:
         if self.tag_limits is not None:

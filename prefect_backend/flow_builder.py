@@ -31,6 +31,7 @@ from flowscript.prefect_backend.concurrency import LimitNames, read_limits, shar
 from flowscript.prefect_backend.parameters import INPUT_PARAMETER, flow_docstring, flow_signature
 from flowscript.prefect_backend.secrets import from_secret_blocks
 from flowscript.prefect_backend.tag_limits import TagLimits
+from flowscript.prefect_backend.task_runners import TaskRunnerChoice, choice_from
 from flowscript.runtime.engine import Engine, RunOptions
 from flowscript.runtime.persistence import DEFAULT_STATE_DIR, load_state, state_path
 from flowscript.runtime.secrets import Redactor, read_secrets
@@ -75,17 +76,25 @@ def chunk_threshold_from(env: Mapping[str, str]) -> int:
 LAUNCH: contextvars.ContextVar[Launch | None] = contextvars.ContextVar("flowscript_launch", default=None)
 
 
-def build_flow(plan: Plan) -> Flow:
+def build_flow(plan: Plan, runner: TaskRunnerChoice | None = None) -> Flow:
+    """The workflow's flow; its task runner carries the node executions (`runner`: the one
+    the run's environment names, by default)."""
     meta = plan.workflow.meta
 
     async def run_workflow(**parameters: Any) -> Any:
-        return await _run(plan, parameters, LAUNCH.get() or deployed_launch(plan))
+        return await run_plan(plan, parameters)  # only module-level names: the flow pickles to Dask workers
 
     run_workflow.__signature__ = flow_signature(meta)  # type: ignore[attr-defined]
     run_workflow.__doc__ = flow_docstring(meta)
     run_workflow.__name__ = run_workflow.__qualname__ = "run_workflow"
     return Flow(run_workflow, name=meta.name, version=meta.version, description=meta.description,
-                validate_parameters=False, persist_result=False, log_prints=False)
+                validate_parameters=False, persist_result=False, log_prints=False,
+                task_runner=(runner or choice_from()).task_runner())
+
+
+async def run_plan(plan: Plan, parameters: dict[str, Any]) -> Any:
+    """The flow's body: the launch of this process's caller, or a deployed run's."""
+    return await _run(plan, parameters, LAUNCH.get() or deployed_launch(plan))
 
 
 async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:

@@ -23,6 +23,7 @@ from flowscript.compiler.planner import Plan
 from flowscript.errors import FlowScriptError
 from flowscript.prefect_backend.concurrency import read_limits
 from flowscript.prefect_backend.flow_builder import LAUNCH, Launch, build_flow
+from flowscript.prefect_backend.task_runners import TaskRunnerChoice, choice_from
 from flowscript.runtime.engine import RunOptions
 from flowscript.runtime.state import RunState
 
@@ -33,7 +34,8 @@ class PrefectRunError(FlowScriptError):
 
 async def run_through_prefect(plan: Plan, config: dict[str, Any], run_input: Any, options: RunOptions, *,
                               resume: RunState | None = None, interactive: bool | None = None,
-                              persist_results: bool = True, verbose: bool = False) -> Launch:
+                              persist_results: bool = True, verbose: bool = False,
+                              runner: TaskRunnerChoice | None = None) -> Launch:
     """Runs (or resumes) the workflow as one flow run; the returned Launch holds its state and
     failure. Raises PrefectRunError when the flow run ended before the engine could start.
 
@@ -48,7 +50,8 @@ async def run_through_prefect(plan: Plan, config: dict[str, Any], run_input: Any
         launch.limits = asyncio.ensure_future(read_limits())
         token = LAUNCH.set(launch)
         try:
-            final: State = await cast(Awaitable[State], flow_of(plan)(**config, input=run_input, return_state=True))
+            flow = flow_of(plan, runner or choice_from())
+            final: State = await cast(Awaitable[State], flow(**config, input=run_input, return_state=True))
         finally:
             LAUNCH.reset(token)
             await _finish(launch)
@@ -58,17 +61,18 @@ async def run_through_prefect(plan: Plan, config: dict[str, Any], run_input: Any
     return launch
 
 
-_FLOWS: OrderedDict[int, tuple[Plan, Flow]] = OrderedDict()  # id(plan) -> (plan, its flow), the latest few
+_FLOWS: OrderedDict[tuple[int, TaskRunnerChoice], tuple[Plan, Flow]] = OrderedDict()  # the latest few
 
 
-def flow_of(plan: Plan) -> Flow:
+def flow_of(plan: Plan, runner: TaskRunnerChoice) -> Flow:
     """The plan's flow, built once (5-10 ms) for a process that runs the same workflow again."""
-    kept = _FLOWS.get(id(plan))
+    key = (id(plan), runner)
+    kept = _FLOWS.get(key)
     if kept is None or kept[0] is not plan:
-        kept = _FLOWS[id(plan)] = (plan, build_flow(plan))
+        kept = _FLOWS[key] = (plan, build_flow(plan, runner))
         while len(_FLOWS) > 8:
             _FLOWS.popitem(last=False)
-    _FLOWS.move_to_end(id(plan))
+    _FLOWS.move_to_end(key)
     return kept[1]
 
 

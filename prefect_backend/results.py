@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from prefect.serializers import JSONSerializer
@@ -28,6 +29,17 @@ class RedactedJSONSerializer(JSONSerializer):
 
     def dumps(self, obj: Any) -> bytes:
         return super().dumps(self._redactor.value(obj) if self._redactor else obj)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultKey:
+    """A task's `cache_key_fn` for one run: a plain value, so the task pickles to a Dask worker."""
+
+    workflow_id: str
+    run_id: str
+
+    def __call__(self, _context: Any, parameters: dict[str, Any]) -> str:
+        return result_key(self.workflow_id, self.run_id, parameters["key"])
 
 
 def result_key(workflow_id: str, run_id: str, node_key: str) -> str:

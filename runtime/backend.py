@@ -14,9 +14,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from flowscript.nodes.base import ApprovalDecision, ApprovalRequest
+from flowscript.runtime.chunks import ChunkDone, ChunkExecution
 from flowscript.runtime.execution import NodeExecution, Resources
 
-__all__ = ["ApprovalDecision", "ApprovalRequest", "Backend", "NodeExecution"]
+__all__ = ["ApprovalDecision", "ApprovalRequest", "Backend", "ChunkDone", "ChunkExecution", "NodeExecution"]
 
 
 class Backend(Protocol):
@@ -29,8 +30,10 @@ class Backend(Protocol):
         execution elsewhere looks them up there instead."""
         ...
 
-    async def run_control(self, node_id: str, key: str, tag: str, run: Callable[[], Awaitable[Any]]) -> Any:
-        """Runs a control node's execution (in this process); returns its output."""
+    async def run_control(self, node_id: str, key: str, tag: str, run: Callable[[], Awaitable[Any]],
+                          upstream: tuple[str, ...] = ()) -> Any:
+        """Runs a control node's execution (in this process); returns its output. `upstream`:
+        the keys of the executions it depends on."""
         ...
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
@@ -41,6 +44,7 @@ class Backend(Protocol):
         A Prefect server copes badly with thousands of task runs per flow run."""
         ...
 
-    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[None]]) -> None:
-        """Runs a group of iterations as one unit (for Prefect: one task run)."""
+    async def run_chunk(self, chunk: ChunkExecution, resources: Resources) -> ChunkDone:
+        """Runs a chunk of foreach iterations as one unit (for Prefect: one task run), with
+        `execute_chunk` wherever it runs them."""
         ...

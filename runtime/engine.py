@@ -136,7 +136,7 @@ class Engine:
                     value = root.output(node.input)
                     run_input = None if value is MISSING else value
                 try:
-                    await executor.run_node(node, root, run_input)
+                    await executor.run_node(node, root, run_input, tuple(sorted(self.plan.dependencies[node_id])))
                 except NodeFailed as failed:
                     return failed
             return None

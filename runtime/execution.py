@@ -41,6 +41,7 @@ class NodeExecution:
     hyphen_ids: frozenset[str]  # node ids holding '-': how `url-list.output` reads in its expressions
     retry: RetrySettings | None  # None: run once, no attempt timeout
     workdir: str
+    upstream: tuple[str, ...] = ()  # the keys of the executions whose outputs it reads (Prefect's graph)
 
     @property
     def tag(self) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,8 @@ from flowscript.nodes.base import (
     ApprovalRequest,
     BodyItem,
     BreakNode,
+    ControlNode,
+    Iterations,
     Lane,
     Node,
     WithMeta,
@@ -34,6 +36,7 @@ from flowscript.nodes.base import (
 )
 from flowscript.nodes.data import DataNode
 from flowscript.runtime.backend import Backend
+from flowscript.runtime.chunks import chunk_of
 from flowscript.runtime.events import RunEvents
 from flowscript.runtime.execution import NodeExecution, Resources, outcome_value, template_value, whole_number
 from flowscript.runtime.persistence import StateStore
@@ -73,13 +76,15 @@ class Executor:
     async def run_body(self, items: Sequence[BodyItem], frame: Frame, input: Any) -> Any:
         """Runs a body in order. A node without `input` receives the previous node's output;
         the first one receives `input`. Returns the last node's output."""
-        previous = input
+        previous, previous_key = input, None
         for item in items:
             if isinstance(item, BreakNode):
                 raise BreakSignal(item.loop, previous)
             if item.id in self.run.plan.fallback_only:
                 continue
-            previous = await self.run_node(item, frame, self.input_of(item, frame, previous))
+            upstream = (previous_key,) if previous_key is not None and item.input is None else ()
+            previous = await self.run_node(item, frame, self.input_of(item, frame, previous), upstream)
+            previous_key = frame.key(item.id)
         return previous
 
     def input_of(self, node: Node, frame: Frame, default: Any) -> Any:
@@ -105,7 +110,8 @@ class Executor:
                                                          meta=meta).started(next(self.run.starts)))
 
     # ---------------------------------------------------------------- one node
-    async def run_node(self, node: Node, frame: Frame, input: Any) -> Any:
+    async def run_node(self, node: Node, frame: Frame, input: Any, upstream: tuple[str, ...] = ()) -> Any:
+        """Runs one node; `upstream`: the keys of the executions it depends on (for Prefect's graph)."""
         key = frame.key(node.id)
         prior = self.run.prior.get(key)
         if prior is not None:  # resuming: a node that succeeded is never run again
@@ -120,7 +126,8 @@ class Executor:
         primary_error: ErrorInfo | None = None
         try:
             try:
-                output, attempts = await self._carry_out(node, frame, input, key, self._retry_settings(node))
+                output, attempts = await self._carry_out(node, frame, input, key, self._retry_settings(node),
+                                                         upstream)
             except (BreakSignal, CheckpointRejected, NodeFailed, asyncio.CancelledError) as error:
                 attempts = getattr(error, "attempts", 1)
                 raise
@@ -162,19 +169,19 @@ class Executor:
             completed_at=now_iso(), attempts=attempts, fell_back_to=fell_back_to, meta=meta).started(order))
         return value
 
-    async def _carry_out(self, node: Node, frame: Frame, input: Any, key: str,
-                         retry: RetrySettings | None) -> tuple[Any, int]:
+    async def _carry_out(self, node: Node, frame: Frame, input: Any, key: str, retry: RetrySettings | None,
+                         upstream: tuple[str, ...]) -> tuple[Any, int]:
         """The node's execution through the backend: its output and how many attempts it took."""
         if isinstance(node, DataNode):
-            answer = await self.run.backend.run_node(self.execution(node, frame, input, key, retry), self.run.resources)
+            execution = self.execution(node, frame, input, key, retry, upstream)
+            answer = await self.run.backend.run_node(execution, self.run.resources)
             return outcome_value(answer), answer.get("attempts", 1)
+        assert isinstance(node, ControlNode)
         step = Step(self, node, frame, input, key)
-        output = await self.run.backend.run_control(node.id, key, node.kind_name,
-                                                    lambda: node.run(step))  # type: ignore[attr-defined]
-        return output, 1
+        return await self.run.backend.run_control(node.id, key, node.kind_name, lambda: node.run(step), upstream), 1
 
-    def execution(self, node: DataNode, frame: Frame, input: Any, key: str,
-                  retry: RetrySettings | None) -> NodeExecution:
+    def execution(self, node: DataNode, frame: Frame, input: Any, key: str, retry: RetrySettings | None,
+                  upstream: tuple[str, ...] = ()) -> NodeExecution:
         """The data node's execution as a value: the names it reads, resolved here."""
         scope = Scope(self.run.scope, frame, input)
         names = {}
@@ -187,7 +194,7 @@ class Executor:
         return NodeExecution(node=node, run_id=self.run.state.run_id, key=key, input=input, names=names,
                              config=specials["$config"], context=specials["$context"],
                              secret_names=tuple(self.run.plan.workflow.meta.secrets), hyphen_ids=self.hyphen_ids,
-                             retry=retry, workdir=str(self.run.workdir))
+                             retry=retry, workdir=str(self.run.workdir), upstream=upstream)
 
     async def _run_fallback(self, node: Node, fallback_id: str, frame: Frame, input: Any, error: Exception) -> Any:
         """The fallback runs once, with no retry policy, in an isolated copy of the context."""
@@ -196,7 +203,7 @@ class Executor:
         isolated = frame.child({"$primaryError": message, "$primaryInput": input})
         self.run.events.fallback_started(frame.key(node.id), fallback.id)
         output, _ = await self._carry_out(fallback, isolated, self.input_of(fallback, isolated, input),
-                                          frame.key(node.id) + "->" + fallback.id, None)
+                                          frame.key(node.id) + "->" + fallback.id, None, ())
         return output.value if isinstance(output, WithMeta) else output
 
     def _retry_settings(self, node: Node) -> RetrySettings | None:
@@ -207,10 +214,14 @@ class Executor:
         return self.run.default_retry
 
     def record(self, frame: Frame, node_id: str, key: str, result: NodeResult, *, persist: bool = True) -> None:
-        self.run.state.node_results[key] = result
         frame.results[node_id] = result
         if result.status == "success":
             frame.outputs[node_id] = result.output
+        self.record_key(key, result, persist=persist)
+
+    def record_key(self, key: str, result: NodeResult, *, persist: bool = True) -> None:
+        """A result into the run's state, its state file's journal and its events."""
+        self.run.state.node_results[key] = result
         if persist and self.run.store is not None:
             self.run.store.record(key, result)
         self.run.events.node_finished(key, result)
@@ -248,6 +259,9 @@ class RunLane:
         prefix = None if iteration is None else f"{self.frame.prefix}{self.owner}[{iteration}]."
         return RunLane(self.ex, self.frame.child(bindings, prefix=prefix), self.input, self.owner)
 
+    def results(self) -> Mapping[str, NodeResult]:
+        return self.frame.results
+
 
 class Step(RunLane):
     """The `ControlStep` a control node's `run` gets: its lane, plus what only the engine can do."""
@@ -268,13 +282,12 @@ class Step(RunLane):
     def skip_unfinished(self, items: Sequence[BodyItem]) -> None:
         self.ex.mark_skipped(items, self.frame, only_unfinished=True)
 
-    def summarize(self, lanes: Sequence[Lane | None]) -> None:
+    def summarize(self, iterations: Sequence[Mapping[str, Any]]) -> None:
         """The results of the last iteration in which each body node ran become its plain result
         and output (`node.output` after the loop), in index order."""
         latest: dict[str, NodeResult] = {}
-        for lane in lanes:
-            if isinstance(lane, RunLane):
-                latest.update(lane.frame.results)
+        for results in iterations:
+            latest.update(results)
         for node_id, result in latest.items():
             self.ex.record(self.frame, node_id, self.frame.key(node_id), result)
 
@@ -298,8 +311,15 @@ class Step(RunLane):
     def chunk_size(self, items: int) -> int | None:
         return self.ex.run.backend.iteration_chunk_size(items)
 
-    async def run_chunk(self, label: str, run: Callable[[], Awaitable[None]]) -> None:
-        await self.ex.run.backend.run_chunk(self.node.id, label, run)
+    async def run_chunk(self, items: list[Any], indices: range, concurrency: int, into: Iterations) -> None:
+        """The chunk leaves as a value; its results come back as data and are recorded here, in
+        the order the chunk started them."""
+        chunk = chunk_of(self, items, indices, concurrency)
+        done = await self.ex.run.backend.run_chunk(chunk, self.ex.run.resources)
+        for key, result in done.results:
+            self.ex.record_key(key, result.started(next(self.ex.run.starts)), persist=key not in self.ex.run.prior)
+        self.progress(len(done.iterations.results) + len(into.results), len(items))
+        into.merge(done.iterations)
 
 
 def _ms_since(t0: float) -> float:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowscript.nodes.base import ApprovalDecision, ApprovalRequest
 from flowscript.runtime.approval import ask_in_terminal
 from flowscript.runtime.attempts import attempt_with_timeout
 from flowscript.runtime.execution import NodeExecution, Resources, execute
+
+if TYPE_CHECKING:
+    from flowscript.runtime.chunks import ChunkDone, ChunkExecution
 from flowscript.runtime.retry import retrying
 
 
@@ -21,7 +24,8 @@ class LocalBackend:
     async def run_node(self, execution: NodeExecution, resources: Resources) -> dict[str, Any]:
         return await run_with_retries(execution, resources)
 
-    async def run_control(self, node_id: str, key: str, tag: str, run: Callable[[], Awaitable[Any]]) -> Any:
+    async def run_control(self, node_id: str, key: str, tag: str, run: Callable[[], Awaitable[Any]],
+                          upstream: tuple[str, ...] = ()) -> Any:
         return await run()
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
@@ -30,8 +34,10 @@ class LocalBackend:
     def iteration_chunk_size(self, items: int) -> int | None:
         return None
 
-    async def run_chunk(self, node_id: str, key: str, run: Callable[[], Awaitable[None]]) -> None:
-        await run()
+    async def run_chunk(self, chunk: ChunkExecution, resources: Resources) -> ChunkDone:
+        from flowscript.runtime.chunks import execute_chunk
+
+        return await execute_chunk(chunk, resources)
 
 
 async def run_with_retries(execution: NodeExecution, resources: Resources) -> dict[str, Any]:

@@ -60,7 +60,7 @@ class PrefectOutcome:
 
 async def run_on_prefect(path: Path, *, config: dict[str, Any] | None = None, input: Any = None,
                          env: dict[str, str] | None = None, resume: Any = None, persist_results: bool = True,
-                         **options: Any) -> PrefectOutcome:
+                         runner: Any = None, **options: Any) -> PrefectOutcome:
     """Runs a workflow file as a Prefect flow run in this process (its folder is the workdir)."""
     from flowscript.compiler.loader import load_workflow
     from flowscript.compiler.run_config import resolve_config
@@ -73,5 +73,5 @@ async def run_on_prefect(path: Path, *, config: dict[str, Any] | None = None, in
     run_options = RunOptions(env=env or {}, **options)
     resolved = resolve_config(loaded.workflow.meta, config or {}, base=resume.config if resume else None)
     launch = await run_through_prefect(loaded.plan, resolved, input, run_options, resume=resume, interactive=False,
-                                       persist_results=persist_results)
+                                       persist_results=persist_results, runner=runner)
     return PrefectOutcome(launch.state, launch.failure, run_options.log_warnings)

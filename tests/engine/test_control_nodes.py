@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 
 import httpx
 import respx
@@ -156,7 +157,8 @@ async def test_foreach_treats_any_non_list_even_null_as_one_item(write_flow, run
 
 
 class ChunkingBackend(LocalBackend):
-    """Groups foreach iterations by 3, as the Prefect backend does above its threshold."""
+    """Groups foreach iterations by 3, as the Prefect backend does above its threshold, and
+    sends each chunk and its outcome through pickle, as a Dask cluster would."""
 
     def __init__(self) -> None:
         super().__init__(interactive=False)
@@ -165,9 +167,10 @@ class ChunkingBackend(LocalBackend):
     def iteration_chunk_size(self, items: int) -> int | None:
         return 3
 
-    async def run_chunk(self, node_id, key, run):
-        self.chunks.append(key)
-        return await run()
+    async def run_chunk(self, chunk, resources):
+        self.chunks.append(chunk.label)
+        done = await super().run_chunk(pickle.loads(pickle.dumps(chunk)), resources)
+        return pickle.loads(pickle.dumps(done))
 
 
 async def test_chunked_iterations_give_the_same_outputs_and_a_break_stops_later_chunks(write_flow, run):
@@ -259,3 +262,16 @@ async def test_checkpoint_reject_cancels_the_run(write_flow, run):
     assert outcome.state.cancellation.checkpoint == "gate"
     assert outcome.state.cancellation.by == "default (no one to ask)"
     assert outcome.result("gate").output["action"] == "reject"
+
+
+async def test_a_failing_iteration_in_a_chunk_keeps_the_others_results_and_fails_the_foreach(write_flow, run):
+    path = write_flow('<foreach id="each" collection="range(0, 7)">'
+                      """<source id="v" type="file" path="{{item == 4 ? 'missing.json' : 'ok.json'}}"/></foreach>""")
+    (path.parent / "ok.json").write_text("[1]")
+    outcome = await run(path, backend=ChunkingBackend())
+    assert outcome.status == "failed"
+    assert [outcome.result(f"each[{i}].v").output for i in range(4)] == [[1]] * 4
+    assert outcome.result("each[4].v").status == "failed" and "each[5].v" not in outcome.state.node_results
+    assert outcome.result("each").status == "failed" and "missing.json" in outcome.result("each").error.message
+    saved = outcome.saved()  # every result of the chunks reached the state file
+    assert saved.node_results["each[3].v"].output == [1] and saved.node_results["each[4].v"].status == "failed"

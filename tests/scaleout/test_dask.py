@@ -1,0 +1,86 @@
+"""`--task-runner dask`: node executions leave the flow's process as values and run in Dask
+workers, through prefect-dask's task runner; chunks of a large foreach too. The flow's
+process keeps the state file, the journal and the log (docs/prefect.md#scaling-out)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import Cluster, SenderServer
+
+from flowscript.prefect_backend.task_runners import TaskRunnerChoice
+
+pytestmark = pytest.mark.slow
+FLOWSCRIPT = Path(sys.executable).parent / "flowscript"
+
+SPREAD = """---
+name: spread
+version: 1.0.0
+config:
+  base_url: {type: string}
+---
+<workflow>
+  <foreach id="few" collection="range(0, 4)" concurrency="2">
+    <source id="ping" type="http" url="{{$config.base_url}}/few"/>
+  </foreach>
+  <foreach id="many" collection="range(0, 130)" concurrency="4">
+    <source id="hit" type="http" url="{{$config.base_url}}/many"/>
+    <transform id="line" type="template"><template>{{item}}:{{hit.output.ok}}</template></transform>
+  </foreach>
+  <sink id="save" type="file" input="many" path="out/many.json"/>
+</workflow>
+"""
+
+
+def _write(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "spread.flow.md"
+    path.write_text(SPREAD)
+    return path
+
+
+def _check_outputs(folder: Path) -> None:
+    assert json.loads((folder / "out" / "many.json").read_text()) == [f"{i}:true" for i in range(130)]
+    [state_file] = (folder / ".flowscript-state" / "spread").glob("*.json")
+    state = json.loads(state_file.read_text())  # the flow's process wrote every result, chunks' included
+    assert state["status"] == "completed"
+    assert state["nodeResults"]["many[129].line"]["output"] == "129:true"
+    assert state["nodeResults"]["many"]["meta"] == {"items": 130, "iterations": 130, "chunkSize": 100}
+
+
+def test_a_local_cluster_runs_the_executions_in_its_worker_processes(tmp_path, prefect_api):
+    path = _write(tmp_path / "run")
+    with SenderServer({"/few": {"ok": True}, "/many": {"ok": True}}) as server:
+        done = subprocess.Popen([str(FLOWSCRIPT), "run", path.name, "-c", f"base_url={server.url}",
+                                 "--task-runner", "dask", "--no-log"], cwd=path.parent, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, **prefect_api.env(), "FLOWSCRIPT_DASK_WORKERS": "2"})
+        out, err = done.communicate(timeout=300)
+        assert done.returncode == 0, out + err
+        assert server.received["/few"] == 4 and server.received["/many"] == 130
+        senders = set(server.senders)
+    assert done.pid not in senders and -1 not in senders  # not one request came from the flow's process
+    assert 1 <= len(senders) <= 2  # the cluster's worker processes
+    _check_outputs(path.parent)
+
+
+async def test_an_external_cluster_runs_the_executions_in_its_workers(tmp_path, prefect_api,
+                                                                      dask_cluster: Cluster):
+    from prefect_support import run_on_prefect
+
+    path = _write(tmp_path / "run")
+    before = dask_cluster.executed()
+    with SenderServer({"/few": {"ok": True}, "/many": {"ok": True}}) as server:
+        outcome = await run_on_prefect(path, config={"base_url": server.url}, state_dir=path.parent / ".flowscript-state",
+                                       runner=TaskRunnerChoice.of("dask", dask_cluster.address))
+        assert outcome.status == "completed", outcome.failure
+        senders = set(server.senders)
+    assert senders <= dask_cluster.worker_pids() and os.getpid() not in senders
+    # 4 nested executions, 2 chunks of iterations (100 + 30, at once), the sink: all in the workers
+    assert dask_cluster.executed() - before >= 4 + 2 + 1
+    _check_outputs(path.parent)
