@@ -75,17 +75,17 @@ class TaskRunnerChoice:
         if self.kind == "thread":
             return LoopTaskRunner()
         try:
-            from prefect_dask import DaskTaskRunner
+            from flowscript.prefect_backend.dask_runner import FlowDaskTaskRunner
         except ImportError:
             raise ValidationError("--task-runner dask needs prefect-dask and distributed",
                                   code="VALID_INVALID_FIELD_TYPE",
                                   hint="pip install 'flowscript[dask]'") from None
         if self.dask_address:
-            return DaskTaskRunner(address=self.dask_address)
+            return FlowDaskTaskRunner(address=self.dask_address)
         cluster: dict[str, Any] = {"processes": True, "threads_per_worker": 1, "dashboard_address": ":0"}
         if self.dask_workers:
             cluster["n_workers"] = self.dask_workers
-        return DaskTaskRunner(cluster_kwargs=cluster)
+        return FlowDaskTaskRunner(cluster_kwargs=cluster)
 
 
 def choice_from(environ: Mapping[str, str] | None = None) -> TaskRunnerChoice:

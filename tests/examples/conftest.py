@@ -9,25 +9,21 @@ in a subprocess.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 import respx
-from example_world import DEFAULT_BASE, EXAMPLES, FakeApi, Seen, parse_body
+from example_world import DEFAULT_BASE, EXAMPLES, FakeApi, FakeApiServer, Seen, parse_body
 from local_runs import Outcome as LocalOutcome
 from local_runs import run_local
-from loopback import LoopbackServer
 
 from flowscript.compiler.loader import load_workflow
 
@@ -49,41 +45,10 @@ def api() -> Iterator[FakeApi]:
         yield fake
 
 
-class _Handler(BaseHTTPRequestHandler):
-    api: FakeApi
-
-    def _serve(self) -> None:
-        url = urlsplit(self.path)
-        content = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, body = self.api.handle(Seen(self.command, url.path, dict(parse_qsl(url.query)),
-                                            {k.lower(): v for k, v in self.headers.items()},
-                                            parse_body(content, self.headers.get("Content-Type"))))
-        data = json.dumps(body).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep the test output quiet
-        pass
-
-
 @dataclass
 class Loopback:
     api: FakeApi
     base_url: str
-
-
-class FakeApiServer(LoopbackServer):
-    def __init__(self, api: FakeApi) -> None:
-        self.api = api
-        super().__init__()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        return type("Handler", (_Handler,), {"api": self.api})
 
 
 @pytest.fixture

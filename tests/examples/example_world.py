@@ -8,10 +8,15 @@ through respx for in-process runs and by a real server on 127.0.0.1 for CLI runs
 from __future__ import annotations
 
 import json
+import socketserver
 import threading
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from loopback import LoopbackServer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "flows" / "examples"
 DEFAULT_BASE = "http://127.0.0.1:8765"  # the examples' default `base_url`
@@ -118,3 +123,48 @@ def parse_body(content: bytes, content_type: str | None) -> Any:
 def json_file(value: Any) -> str:
     """The exact text a file sink writes for a list or object: JSON indented by two, then a newline."""
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+# ------------------------------------------------------------------ served on 127.0.0.1
+class _Handler(BaseHTTPRequestHandler):
+    owner: FakeApiServer
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        content = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, body = self.owner.api.handle(Seen(self.command, url.path, dict(parse_qsl(url.query)),
+                                            {k.lower(): v for k, v in self.headers.items()},
+                                            parse_body(content, self.headers.get("Content-Type"))))
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep the test output quiet
+        pass
+
+    def version_string(self) -> str:  # the same headers every time: an http sink's output holds them
+        return "example-world"
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return "Thu, 01 Jan 2026 00:00:00 GMT"
+
+
+class FakeApiServer(LoopbackServer):
+    """The FakeApi on a real HTTP server on 127.0.0.1: a free port, or `port` (the examples'
+    default base URL is port 8765, for runs whose requests leave this process)."""
+
+    def __init__(self, api: FakeApi, port: int = 0) -> None:
+        self.api = api
+        self.port = port
+        super().__init__()
+
+    def _make_server(self) -> socketserver.ThreadingTCPServer:
+        return ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"owner": self})

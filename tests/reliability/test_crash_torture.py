@@ -6,8 +6,11 @@ node's side effect happens once per successful execution (the rule in torture_su
 and the final outputs, bodies and files equal an uninterrupted run's.
 
 Knobs (environment): FLOWSCRIPT_TORTURE_TRIALS (default 50), FLOWSCRIPT_TORTURE_PREFECT_TRIALS
-(default 5), FLOWSCRIPT_TORTURE_SEED (default: random, printed), FLOWSCRIPT_TORTURE_WORKERS
-(trials run at once, default 3), FLOWSCRIPT_TORTURE_REPORT (a file to append the figures to).
+(default 5, the thread runner), FLOWSCRIPT_TORTURE_DASK_TRIALS (default 3, `--task-runner dask`
+on a LocalCluster of two worker processes, which die with the flow's process),
+FLOWSCRIPT_TORTURE_SEED (default: random, printed), FLOWSCRIPT_TORTURE_WORKERS (trials run at
+once, default 3), FLOWSCRIPT_TORTURE_REPORT (a file to append the figures to). A long run:
+FLOWSCRIPT_TORTURE_PREFECT_TRIALS=50 FLOWSCRIPT_TORTURE_DASK_TRIALS=50.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from torture_support import Reference, TortureSettings, TrialResult, reference_r
 
 TRIALS = int(os.environ.get("FLOWSCRIPT_TORTURE_TRIALS", "50"))
 PREFECT_TRIALS = int(os.environ.get("FLOWSCRIPT_TORTURE_PREFECT_TRIALS", "5"))
+DASK_TRIALS = int(os.environ.get("FLOWSCRIPT_TORTURE_DASK_TRIALS", "3"))
 WORKERS = int(os.environ.get("FLOWSCRIPT_TORTURE_WORKERS", "3"))
 
 
@@ -82,3 +86,13 @@ def test_crash_torture_prefect(tmp_path, prefect_api):
     settings = TortureSettings(prefect_env=prefect_api.env(), kill_again=0.3, max_kills=3, timeout_s=180)
     results = _torture(tmp_path, reference, PREFECT_TRIALS, _seed(), settings, 1, "prefect")
     assert sum(r.kills for r in results) >= max(1, PREFECT_TRIALS // 2)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(max(900, DASK_TRIALS * 300))
+def test_crash_torture_prefect_dask(tmp_path, prefect_api):
+    env = {**prefect_api.env(), "FLOWSCRIPT_TASK_RUNNER": "dask", "FLOWSCRIPT_DASK_WORKERS": "2"}
+    reference = reference_run(tmp_path / "reference", prefect_env=env)
+    settings = TortureSettings(prefect_env=env, kill_again=0.3, max_kills=3, timeout_s=240)
+    results = _torture(tmp_path, reference, DASK_TRIALS, _seed(), settings, 1, "prefect dask")
+    assert sum(r.kills for r in results) >= max(1, DASK_TRIALS // 2)

@@ -163,8 +163,11 @@ def test_a_json_summary_and_a_resume_leak_nothing_either(tmp_path: Path, monkeyp
 
 
 @pytest.mark.slow
-async def test_no_secret_in_anything_a_prefect_run_keeps(tmp_path: Path, prefect_api) -> None:
-    """`flowscript run` (through Prefect) as a real process; then the API is asked for all it kept."""
+@pytest.mark.parametrize("runner", ["thread", "dask"])
+async def test_no_secret_in_anything_a_prefect_run_keeps(tmp_path: Path, prefect_api, runner: str) -> None:
+    """`flowscript run` (through Prefect) as a real process; then the API is asked for all it kept.
+    With dask, the node executions run in a LocalCluster's worker processes (their logs reach the
+    command's output, their results the same storage)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -176,8 +179,9 @@ async def test_no_secret_in_anything_a_prefect_run_keeps(tmp_path: Path, prefect
     )
 
     with server_for_secrets() as server:
-        path = workflow(tmp_path, server, "secret-prefect")
-        env = {**os.environ, **prefect_api.env(), "TOKEN": TOKEN, "PASSWORD": PASSWORD, "NO_COLOR": "1"}
+        path = workflow(tmp_path, server, f"secret-prefect-{runner}")
+        env = {**os.environ, **prefect_api.env(), "TOKEN": TOKEN, "PASSWORD": PASSWORD, "NO_COLOR": "1",
+               "FLOWSCRIPT_TASK_RUNNER": runner, "FLOWSCRIPT_DASK_WORKERS": "2"}
         done = subprocess.run([sys.executable, "-m", "flowscript", "run", "--format", "json", path.name],
                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
         assert_the_secrets_were_used(server, tmp_path / "out")
@@ -238,3 +242,55 @@ async def test_a_prefect_task_run_only_ever_sees_redacted_errors() -> None:
         assert caught.value is error  # the same exception: its type and retry fields drive the retry rules
         assert leaks({"message": str(error), "fields": repr(vars(error)), "args": repr(error.args)}) == []
     assert errors[1].retryable and errors[1].retry_after == 2.0 and errors[1].body == {"echo": "***"}
+
+
+async def test_what_leaves_for_a_worker_holds_secret_names_not_values(tmp_path: Path) -> None:
+    """Every node execution and foreach chunk, as the bytes a Dask worker would receive."""
+    import pickle
+
+    from local_runs import run_local
+
+    from flowscript.runtime.local_backend import LocalBackend
+
+    sent: list[bytes] = []
+
+    class Shipping(LocalBackend):
+        def iteration_chunk_size(self, items: int) -> int | None:
+            return 2
+
+        async def run_node(self, execution: Any, resources: Any) -> Any:
+            sent.append(pickle.dumps(execution))
+            return await super().run_node(execution, resources)
+
+        async def run_chunk(self, chunk: Any, resources: Any) -> Any:
+            sent.append(pickle.dumps(chunk))
+            return await super().run_chunk(chunk, resources)
+
+    with server_for_secrets() as server:
+        path = tmp_path / "ship.flow.md"
+        path.write_text(f"""---
+name: ship
+version: 1.0.0
+secrets: [TOKEN, PASSWORD]
+---
+<workflow>
+  <source id="data" type="http" url="{server.url}/data/{{{{$secrets.TOKEN}}}}">
+    <request>
+      headers:
+        Authorization: Bearer {{{{$secrets.TOKEN}}}}
+        X-Password: {{{{$secrets.PASSWORD}}}}
+    </request>
+  </source>
+  <foreach id="each" collection="[1, 2, 3]">
+    <source id="again" type="http" url="{server.url}/data/{{{{$secrets.TOKEN}}}}"/>
+  </foreach>
+</workflow>
+""")
+        outcome = await run_local(path, secrets={"TOKEN": TOKEN, "PASSWORD": PASSWORD}, backend=Shipping())
+        assert outcome.status == "completed", outcome.failure
+        assert len(server.to(f"/data/{TOKEN}")) == 4  # the secrets were used, where the executions ran
+    assert len(sent) == 1 + 2  # the source's execution, and the foreach's two chunks
+    assert all(b"TOKEN" in payload for payload in sent)  # the names travel
+    found = [form for payload in sent for secret in (TOKEN, PASSWORD) for form in forms(secret)
+             if form.encode() in payload]
+    assert found == []

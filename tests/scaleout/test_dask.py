@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Cluster, SenderServer
+from dask_support import Cluster, SenderServer
 
 from flowscript.prefect_backend.task_runners import TaskRunnerChoice
 
