@@ -193,6 +193,7 @@ class PrefectBackend:
     approvals: Literal["terminal", "prefect"] = "terminal"  # deployed runs ask in the Prefect UI
     shared_limit: str | None = None  # a global concurrency limit every data-node execution takes a slot of
     tag_limits: TagLimits | None = None  # spares Prefect's per-task-run ask for tag limits that do not exist
+    kinds: frozenset[str] = frozenset()  # the node kinds of the run's task runs (their tags)
     name: str = "prefect"
 
     def __post_init__(self) -> None:
@@ -282,5 +283,12 @@ class PrefectBackend:
         return done
 
     async def _prime(self, kind: str) -> None:
-        if self.tag_limits is not None:
-            await self.tag_limits.prime((kind, TAG))
+        if self.tag_limits is None:
+            return
+        await self.tag_limits.prime((kind, TAG))
+        context = FlowRunContext.get()
+        runner = context.task_runner if context is not None else None
+        prime_workers = getattr(runner, "prime_workers", None)
+        if prime_workers is not None and not getattr(runner, "_primed", True):  # Dask workers do it there
+            free = await self.tag_limits.free_sets([(kind, TAG) for kind in self.kinds])
+            await asyncio.to_thread(prime_workers, free)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from distributed import WorkerPlugin
 from prefect_dask import DaskTaskRunner
+
+from flowscript.prefect_backend.tag_limits import prime_no_limits
 
 
 class FlowDaskTaskRunner(DaskTaskRunner):
@@ -19,4 +22,27 @@ class FlowDaskTaskRunner(DaskTaskRunner):
         if url and not self.address:
             env = {**self.cluster_kwargs.get("env", {}), "PREFECT_API_URL": url}
             self.cluster_kwargs = {**self.cluster_kwargs, "env": env}
+        self._primed = False
         return super().__enter__()
+
+    def prime_workers(self, tag_sets: list[frozenset[str]]) -> None:
+        """Once per run: every worker primes Prefect's no-limit cache for these tag sets."""
+        if not self._primed:
+            self._primed = True
+            self.client.register_plugin(NoTagLimits(tag_sets))
+
+
+class NoTagLimits(WorkerPlugin):
+    """Tells each worker's Prefect, as a task starts, that this run's tag sets have no
+    concurrency limit (those that have one are left out): the flow's process does the same for
+    its own task runs (tag_limits.py), sparing a per-task-run ask that a SQLite API often
+    answers 503, which Prefect's client retries 2 s later."""
+
+    name = "flowscript-tag-limits"
+
+    def __init__(self, tag_sets: list[frozenset[str]]) -> None:
+        self.tag_sets = tag_sets
+
+    def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
+        if finish == "executing":
+            prime_no_limits(self.tag_sets)

@@ -117,7 +117,8 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
     backend = PrefectBackend(meta.name, run_id, list(secrets.values()), persist_results=launch.persist_results,
                              chunk_threshold=launch.chunk_threshold, interactive=launch.interactive,
                              approvals=launch.approvals, shared_limit=shared_limit(limits, meta.name),
-                             tag_limits=TagLimits(read_limits, limits))
+                             tag_limits=TagLimits(read_limits, limits),
+                             kinds=frozenset({node.kind_name for node in plan.nodes.values()} | {"foreach"}))
     engine = Engine(plan, backend, launch.options)
     if state is None:
         state = _retried_run(launch.options, meta.name, run_id)

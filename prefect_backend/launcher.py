@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -106,7 +107,9 @@ async def _finish(launch: Launch) -> None:
 
 
 def quiet_console() -> None:
-    """Task and flow run logs still go to the Prefect API; the terminal shows only warnings."""
+    """Task and flow run logs still go to the Prefect API; the terminal shows only warnings,
+    this process's and those of a temporary Dask cluster's workers (which inherit the setting)."""
     for handler in logging.getLogger().handlers:  # Prefect's run loggers propagate to the root's console
         if isinstance(handler, PrefectConsoleHandler):
             handler.setLevel(logging.WARNING)
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")

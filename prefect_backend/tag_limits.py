@@ -48,6 +48,16 @@ def _prefect_no_limit_cache() -> tuple[Any, AbstractContextManager[Any]] | None:
     return cache, getattr(services, "_cache_lock", None) or contextlib.nullcontext()
 
 
+def prime_no_limits(tag_sets: Iterable[frozenset[str]]) -> None:
+    """Prefect's cache told that these sets of `tag:` names have no limit (for 5 s)."""
+    found = _prefect_no_limit_cache()
+    if found is not None:
+        cache, lock = found
+        with lock:
+            for names in tag_sets:
+                cache[names] = True
+
+
 class TagLimits:
     """What this run knows of the API's limits, and the priming of Prefect's cache with it."""
 
@@ -72,6 +82,15 @@ class TagLimits:
                 cache.pop(names, None)
             else:
                 cache[names] = True
+
+    async def free_sets(self, tag_sets: Iterable[Iterable[str]]) -> list[frozenset[str]]:
+        """Of these tag sets (with the context's tags), as `tag:` names, those without a limit now."""
+        existing = await self._existing()
+        if existing is None:
+            return []
+        extra = TagsContext.get().current_tags or ()
+        sets = [frozenset(f"tag:{tag}" for tag in {*tags, *extra}) for tags in tag_sets]
+        return [names for names in sets if not names & existing]
 
     async def _existing(self) -> frozenset[str] | None:
         if time.monotonic() - self._read_at < FRESH_FOR_S:

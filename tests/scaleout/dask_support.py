@@ -49,6 +49,7 @@ def external_cluster(folder: Path, extra_env: dict[str, str] | None = None) -> I
     """A scheduler and two single-threaded workers on 127.0.0.1: another folder, another HOME,
     no PREFECT_API_URL (a task's Prefect settings travel with it from the flow), nothing of the
     test's environment but `extra_env`."""
+    folder.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "FLOWSCRIPT_"))}
     env.update(HOME=str(folder), PYTHONWARNINGS="ignore", **(extra_env or {}))
     port = free_port()
