@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "scaleout"))
-from prefect_servers import sqlite_harness  # noqa: E402
+from prefect_servers import sqlite_harness
 
 FLOW = """---
 name: bench-crunch

@@ -11,9 +11,9 @@ from dask_support import Cluster
 from loopback import CountingServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "prefect"))
-from graph_support import check_graph, check_nesting, copy_examples  # noqa: E402
+from graph_support import check_graph, check_nesting, copy_examples
 
-from flowscript.prefect_backend.task_runners import TaskRunnerChoice  # noqa: E402
+from flowscript.prefect_backend.task_runners import TaskRunnerChoice
 
 pytestmark = pytest.mark.slow
 
