@@ -40,7 +40,9 @@ version: 1.0.0
 <workflow>
   <transform id="numbers" type="map" expression="range(0, {numbers})"/>
   <foreach id="each" collection="range(0, {items})" concurrency="10">
-    <transform id="crunch" type="template"><template>{{{{sum(map(numbers.output, x => (x * item + 7) % 13))}}}}</template></transform>
+    <transform id="crunch" type="template">
+      <template>{{{{sum(map(numbers.output, x => (x * item + 7) % 13))}}}}</template>
+    </transform>
   </foreach>
 </workflow>
 """
