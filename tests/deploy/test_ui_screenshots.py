@@ -113,11 +113,17 @@ async def test_the_run_form_of_a_deployment_shows_its_config_fields(served, clie
 
 
 async def test_a_flow_run_page_shows_the_graph_of_its_task_runs(served, client, runs):
+    """The graph the UI draws has the workflow's edges: each task run's parents are its node's dependencies."""
     flow_run_id = runs["order-report"]
     assert (await _wait_final(client, flow_run_id)).state.is_completed()
     async with _ui(served) as (page, base):
-        async with page.expect_response(lambda r: r.url.endswith(f"/flow_runs/{flow_run_id}/graph-v2")):
+        async with page.expect_response(lambda r: r.url.endswith(f"/flow_runs/{flow_run_id}/graph-v2")) as answer:
             await page.goto(f"{base}/runs/flow-run/{flow_run_id}")
+        graph_data = await (await answer.value).json()
+        labels = {node_id: node["label"] for node_id, node in graph_data["nodes"]}
+        edges = {node["label"]: {labels[parent["id"]] for parent in node["parents"]} for _, node in graph_data["nodes"]}
+        assert edges == {"orders": set(), "paid": {"orders"}, "totals": {"paid"}, "save-totals": {"totals"},
+                         "report": {"totals"}, "save-report": {"report"}}
         await page.get_by_text("Completed", exact=True).first.wait_for()
         await page.get_by_role("tab", name="Task Runs").click()
         for task in ("orders", "paid", "totals", "save-totals", "report", "save-report"):
