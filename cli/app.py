@@ -1,70 +1,121 @@
-"""The typer application, its global options, and the one place errors become exit codes.
+"""The command line: its parser, and the one place errors become exit codes.
 
-Exit codes: 0 success, 1 run failed or cancelled, 2 invalid workflow or usage. A user's
-mistake prints `file:line:column: CODE message` and a hint, never a traceback (`--debug`
-shows one for our own bugs).
+Exit codes: 0 success, 1 run failed or cancelled, 2 invalid workflow or usage, 130 stopped
+with Ctrl-C. A user's mistake prints `file:line:column: CODE message` and a hint, never a
+traceback (`--debug` shows one for our own bugs). The parser is the standard library's
+argparse: a command starts in milliseconds, and each command imports only what it needs.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import traceback
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
-
-import typer
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from flowscript.errors import FlowScriptError
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
-
-app = typer.Typer(
-    name="flowscript",
-    help="Read, check, plan and run FlowScript (.flow.md) workflows, locally or on Prefect.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-_debug = {"on": False}
-
-F = TypeVar("F", bound=Callable[..., Any])
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_STOPPED = 0, 1, 2, 130
+Command = Callable[[argparse.Namespace], int | None]
 
 
-@app.callback()
-def _global_options(
-    debug: bool = typer.Option(False, "--debug", help="Show a traceback on internal errors."),
-) -> None:
-    _debug["on"] = debug
+class Exit(Exception):
+    """Ends the command with this exit code (after it printed what it had to say)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
 
 
-def reports_errors(func: F) -> F:
-    """Turns the project's errors into a clear message and exit 2; anything else into exit 1."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except FlowScriptError as e:
-            print(e.render(), file=sys.stderr)
-            raise typer.Exit(EXIT_INVALID) from None
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            raise typer.Exit(130) from None
-        except Exception as e:  # our bug, not the user's: say so without a wall of text
-            if _debug["on"]:
-                traceback.print_exc()
-            print(f"internal error: {type(e).__name__}: {e}\n  hint: run with --debug for the traceback",
-                  file=sys.stderr)
-            raise typer.Exit(EXIT_FAILED) from None
-
-    return wrapper  # type: ignore[return-value]
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """A usage mistake: the command's usage line, the message and exit code 2."""
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise Exit(EXIT_INVALID)
 
 
-def main() -> None:
-    from flowscript.cli import deploying, inspect, running  # noqa: F401  (they register their commands)
+def echo(text: str = "", *, err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout)
 
-    app()
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("flowscript")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def parser() -> argparse.ArgumentParser:
+    from flowscript.cli import deploying, inspect, running
+
+    root = _Parser(prog="flowscript",
+                   description="Read, check, plan and run FlowScript (.flow.md) workflows, locally or on Prefect.")
+    root.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
+    root.add_argument("--version", action="version", version=f"flowscript {version()}")
+    commands = root.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    for module in (inspect, running, deploying):
+        module.add_commands(commands)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """The console script: runs the command and exits with its code."""
+    sys.exit(run(sys.argv[1:] if argv is None else list(argv)))
+
+
+def run(argv: list[str]) -> int:
+    """Runs one command line; returns its exit code (tests call this in-process)."""
+    debug = "--debug" in argv
+    try:
+        args = parser().parse_args(argv)
+        command: Command | None = getattr(args, "command", None)
+        if command is None:
+            parser().print_help(sys.stderr)
+            return EXIT_INVALID
+        return command(args) or EXIT_OK
+    except Exit as done:
+        return done.code
+    except SystemExit as done:  # --help, --version
+        return int(done.code or 0) if not isinstance(done.code, str) else EXIT_INVALID
+    except FlowScriptError as error:
+        print(error.render(), file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_STOPPED
+    except Exception as error:  # our bug, not the user's: say so without a wall of text
+        if debug:
+            traceback.print_exc()
+        print(f"internal error: {type(error).__name__}: {error}\n  hint: run with --debug for the traceback",
+              file=sys.stderr)
+        return EXIT_FAILED
+
+
+# ------------------------------------------------------------------ option types
+
+
+def positive_int(text: str) -> int:
+    return _number(text, int, 1)
+
+
+def whole_number(text: str) -> int:
+    return _number(text, int, 0)
+
+
+def seconds(text: str) -> float:
+    return _number(text, float, 0)
+
+
+def _number(text: str, kind: Callable[[str], Any], minimum: float) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text} is below {minimum:g}")
+    return value

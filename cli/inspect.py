@@ -2,92 +2,124 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-import typer
-
-from flowscript.cli.app import EXIT_INVALID, app, reports_errors
-from flowscript.compiler.diagnostics import Diagnostic, InvalidWorkflow
-from flowscript.compiler.loader import load_workflow
-from flowscript.compiler.planner import Plan
+from flowscript.cli.app import EXIT_INVALID, echo
 
 
-class Format(StrEnum):
-    text = "text"
-    json = "json"
+def add_commands(commands: Any) -> None:
+    validate_cmd = commands.add_parser("validate", help="check workflows: every error and warning, file:line:column",
+                                       description="Check workflows; print every error and warning with "
+                                                   "file:line:column. Exit 2 when invalid.")
+    validate_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE", help=".flow.md files")
+    validate_cmd.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    validate_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    validate_cmd.set_defaults(command=validate)
+
+    parse_cmd = commands.add_parser("parse", help="print a workflow's AST as JSON (--schema: its JSON Schema)",
+                                    description="Print a workflow's AST as JSON (or, with --schema, the JSON "
+                                                "Schema of every AST).")
+    parse_cmd.add_argument("file", nargs="?", type=Path, metavar="FILE", help="a .flow.md file")
+    parse_cmd.add_argument("--schema", action="store_true", help="print the AST's JSON Schema instead")
+    parse_cmd.set_defaults(command=parse)
+
+    plan_cmd = commands.add_parser("plan", help="print the waves a run would execute",
+                                   description="Print the waves a run would execute, with each node's kind; "
+                                               "or the workflow as a Mermaid flowchart.")
+    plan_cmd.add_argument("file", type=Path, metavar="FILE", help="a .flow.md file")
+    plan_cmd.add_argument("--format", choices=("text", "json", "mermaid"), default="text", help="output format")
+    plan_cmd.add_argument("--write-graph", action="store_true",
+                          help="keep the Mermaid diagram in the file's `## Graph` section")
+    plan_cmd.set_defaults(command=plan)
+
+    functions_cmd = commands.add_parser("functions", help="list the built-in expression functions",
+                                        description="List the built-in expression functions with their signatures.")
+    functions_cmd.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    functions_cmd.set_defaults(command=functions)
 
 
-FILES = typer.Argument(..., help=".flow.md files", show_default=False)
-FORMAT = typer.Option(Format.text, "--format", help="Output format.")
+def validate(args: argparse.Namespace) -> int:
+    from flowscript.compiler.diagnostics import Diagnostic, InvalidWorkflow
+    from flowscript.compiler.loader import load_workflow
 
-
-@app.command()
-@reports_errors
-def validate(
-    files: list[Path] = FILES,
-    format: Format = FORMAT,
-    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
-) -> None:
-    """Check workflows; print every error and warning with file:line:column. Exit 2 when invalid."""
     results: dict[str, list[Diagnostic]] = {}
     invalid = False
-    for file in files:
+    for file in args.files:
         try:
-            results[str(file)] = load_workflow(file, strict=strict).diagnostics
+            loaded = load_workflow(file, strict=args.strict)
+            results[str(file)] = loaded.diagnostics + _schedule_diagnostics(loaded.workflow, strict=args.strict)
+            invalid = invalid or any(d.severity == "error" for d in results[str(file)])
         except InvalidWorkflow as e:
             results[str(file)] = e.diagnostics
             invalid = True
-    if format is Format.json:
-        typer.echo(json.dumps({"valid": not invalid, "files": {
+    if args.format == "json":
+        echo(json.dumps({"valid": not invalid, "files": {
             f: [d.to_json() for d in ds] for f, ds in results.items()}}, indent=2))
     else:
         for shown, diagnostics in results.items():
             for d in diagnostics:
-                typer.echo(d.render(), err=True)
+                echo(d.render(), err=True)
             errors = sum(d.severity == "error" for d in diagnostics)
             warnings = len(diagnostics) - errors
             status = "invalid" if errors else "valid"
-            typer.echo(f"{shown}: {status} ({errors} error(s), {warnings} warning(s))")
-    if invalid:
-        raise typer.Exit(EXIT_INVALID)
+            echo(f"{shown}: {status} ({errors} error(s), {warnings} warning(s))")
+    return EXIT_INVALID if invalid else 0
 
 
-@app.command()
-@reports_errors
-def parse(
-    file: Path | None = typer.Argument(None, help="a .flow.md file", show_default=False),
-    schema: bool = typer.Option(False, "--schema", help="Print the AST's JSON Schema instead."),
-) -> None:
-    """Print a workflow's AST as JSON (or, with --schema, the JSON Schema of every AST)."""
+def _schedule_diagnostics(workflow: Any, *, strict: bool) -> list[Any]:
+    """A cron schedule checked by Prefect's own rules (only for workflows that have one: it
+    imports Prefect)."""
+    trigger = workflow.meta.trigger
+    if trigger.type != "schedule" or "cron" not in trigger.config:
+        return []
+    try:
+        from flowscript.deployments.schedules import check_schedules  # type: ignore[import-not-found]
+    except ImportError:
+        return []
+    return list(check_schedules(workflow))
+
+
+def parse(args: argparse.Namespace) -> int:
     from flowscript.compiler.ast import to_json, workflow_json_schema
     from flowscript.compiler.parser import parse_workflow_file
 
-    if schema:
-        typer.echo(json.dumps(workflow_json_schema(), indent=2))
-        return
-    if file is None:
-        raise typer.BadParameter("give a .flow.md file, or --schema")
-    workflow = parse_workflow_file(file)
-    typer.echo(json.dumps(to_json(workflow), indent=2, ensure_ascii=False))
+    if args.schema:
+        echo(json.dumps(workflow_json_schema(), indent=2))
+        return 0
+    if args.file is None:
+        echo("flowscript parse: give a .flow.md file, or --schema", err=True)
+        return EXIT_INVALID
+    echo(json.dumps(to_json(parse_workflow_file(args.file)), indent=2, ensure_ascii=False))
+    return 0
 
 
-@app.command()
-@reports_errors
-def plan(file: Path = typer.Argument(..., help="a .flow.md file", show_default=False),
-         format: Format = FORMAT) -> None:
-    """Print the waves a run would execute, with each node's kind."""
-    loaded = load_workflow(file)
+def plan(args: argparse.Namespace) -> int:
+    from flowscript.compiler.loader import load_workflow
+
+    loaded = load_workflow(args.file)
     for d in loaded.diagnostics:
-        typer.echo(d.render(), err=True)
-    if format is Format.json:
-        typer.echo(json.dumps(loaded.plan.to_json(), indent=2))
+        echo(d.render(), err=True)
+    if args.write_graph:
+        from flowscript.compiler.graph import write_graph
+
+        write_graph(args.file, loaded.plan)
+        echo(f"{args.file}: the ## Graph section is up to date")
+        return 0
+    if args.format == "json":
+        echo(json.dumps(loaded.plan.to_json(), indent=2))
+    elif args.format == "mermaid":
+        from flowscript.compiler.graph import mermaid
+
+        echo(mermaid(loaded.plan))
     else:
-        typer.echo(render_plan(loaded.plan))
+        echo(render_plan(loaded.plan))
+    return 0
 
 
-def render_plan(plan: Plan) -> str:
+def render_plan(plan: Any) -> str:
     lines = [f"workflow {plan.workflow_id}: {plan.total_nodes} node(s) in {len(plan.waves)} wave(s)"]
     for wave in plan.waves:
         nodes = ", ".join(f"{i} ({plan.nodes[i].kind_name})" for i in wave.node_ids)
@@ -97,23 +129,19 @@ def render_plan(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-@app.command()
-@reports_errors
-def functions(format: Format = FORMAT) -> None:
-    """List the built-in expression functions with their signatures."""
+def functions(args: argparse.Namespace) -> int:
     from flowscript.expressions import FUNCTIONS
 
-    if format is Format.json:
-        typer.echo(json.dumps([{"name": f.name, "category": f.category, "signature": f.signature,
-                                "doc": f.doc} for f in FUNCTIONS.values()], indent=2))
-        return
-    by_category: dict[str, list] = {}
+    if args.format == "json":
+        echo(json.dumps([{"name": f.name, "category": f.category, "signature": f.signature,
+                          "doc": f.doc} for f in FUNCTIONS.values()], indent=2))
+        return 0
+    by_category: dict[str, list[Any]] = {}
     for f in FUNCTIONS.values():
         by_category.setdefault(f.category, []).append(f)
     for category, fns in by_category.items():
-        typer.echo(f"{category}:")
+        echo(f"{category}:")
         for f in fns:
             summary = (f.doc or "").strip().splitlines()[0] if f.doc else ""
-            typer.echo(f"  {f.signature:<44} {summary}")
-    if not by_category:
-        raise typer.Exit(EXIT_INVALID)
+            echo(f"  {f.signature:<44} {summary}")
+    return 0 if by_category else EXIT_INVALID

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -9,11 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import typer
-
-from flowscript.cli.app import EXIT_FAILED, EXIT_OK, app, reports_errors
-from flowscript.cli.inspect import FORMAT, Format, render_plan
-from flowscript.compiler.run_config import parse_assignments
+from flowscript.cli.app import EXIT_FAILED, EXIT_OK, echo, positive_int, seconds, whole_number
 from flowscript.errors import ValidationError
 from flowscript.runtime.persistence import DEFAULT_STATE_DIR, state_path
 from flowscript.runtime.retry import RetrySettings
@@ -21,34 +18,60 @@ from flowscript.runtime.secrets import Redactor
 from flowscript.runtime.state import RunState
 from flowscript.signals import RunFailed
 
-CONFIG = typer.Option([], "-c", "--config", help="key=value (repeatable; JSON values accepted).",
-                      show_default=False)
-MAX_CONCURRENCY = typer.Option(10, "--max-concurrency", min=1, help="Nodes of a wave running at once.")
-TIMEOUT = typer.Option(None, "--timeout", min=0.0, help="Stop the run after this many seconds.")
-RETRIES = typer.Option(None, "--retries", min=0, help="Default retry count for nodes without <on-error>.")
-NO_RETRY = typer.Option(False, "--no-retry", help="Run every node once, ignoring retry policies.")
-STATE_DIR = typer.Option(Path(DEFAULT_STATE_DIR), "--state-dir", help="Where state files go.")
-NO_LOG = typer.Option(False, "--no-log", help="Do not write the execution log into the .flow.md file.")
-LOCAL = typer.Option(False, "--local", help="Run with the Prefect-less engine (no Prefect import, no server).")
-TASK_RUNNER = typer.Option("thread", "--task-runner", envvar="FLOWSCRIPT_TASK_RUNNER",
-                           help="Prefect task runner for node executions: thread or dask.")
-DASK_ADDRESS = typer.Option(None, "--dask-address", envvar="FLOWSCRIPT_DASK_ADDRESS",
-                            help="With --task-runner dask: the scheduler, e.g. tcp://host:8786 (none: a temporary "
-                            "LocalCluster of worker processes).")
+
+def add_commands(commands: Any) -> None:
+    run_cmd = commands.add_parser("run", help="run a workflow (through Prefect, or --local)",
+                                  description="Run a workflow. Exit 0 completed, 1 failed or cancelled, 2 invalid.")
+    run_cmd.add_argument("file", type=Path, metavar="FILE", help="the .flow.md workflow")
+    _run_options(run_cmd)
+    run_cmd.add_argument("--input", help="the run's input as JSON")
+    run_cmd.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR), help="where state files go")
+    run_cmd.add_argument("--dry-run", action="store_true", help="check and print the plan; run nothing")
+    run_cmd.add_argument("--run-id", help="use this run id instead of a new UUID (with --local)")
+    run_cmd.set_defaults(command=run)
+
+    resume_cmd = commands.add_parser("resume", help="finish a failed, cancelled or orphaned run",
+                                     description="Resume a failed, cancelled or orphaned run: re-run what did not "
+                                                 "succeed, from the failed wave on. A completed run: nothing to do, "
+                                                 "exit 0.")
+    resume_cmd.add_argument("state_file", type=Path, metavar="STATE_FILE", help="the state file of the run to resume")
+    _run_options(resume_cmd)
+    resume_cmd.add_argument("--force", action="store_true", help="resume even though the workflow file changed")
+    resume_cmd.set_defaults(command=resume)
 
 
-def _options(max_concurrency: int, timeout: float | None, retries: int | None, no_retry: bool,
-             state_dir: Path, no_log: bool, workdir: Path) -> Any:
+def _run_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE",
+                         help="a config value (repeatable; JSON values accepted)")
+    command.add_argument("--max-concurrency", type=positive_int, default=10, metavar="N",
+                         help="nodes of a wave running at once (default 10)")
+    command.add_argument("--timeout", type=seconds, metavar="SECONDS", help="stop the run after this many seconds")
+    command.add_argument("--retries", type=whole_number, metavar="N",
+                         help="default retry count for nodes without <on-error>")
+    command.add_argument("--no-retry", action="store_true", help="run every node once, ignoring retry policies")
+    command.add_argument("--no-log", action="store_true", help="do not write the execution log into the .flow.md")
+    command.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    command.add_argument("--local", action="store_true",
+                         help="run with the Prefect-less engine (no Prefect import, no server)")
+    command.add_argument("--task-runner", choices=("thread", "dask"),
+                         default=os.environ.get("FLOWSCRIPT_TASK_RUNNER") or "thread",
+                         help="Prefect task runner for node executions (default thread; FLOWSCRIPT_TASK_RUNNER)")
+    command.add_argument("--dask-address", default=os.environ.get("FLOWSCRIPT_DASK_ADDRESS") or None,
+                         metavar="ADDR", help="with --task-runner dask: the scheduler, e.g. tcp://host:8786 "
+                                              "(none: a temporary LocalCluster of worker processes)")
+
+
+def _options(args: argparse.Namespace, state_dir: Path, workdir: Path) -> Any:
     from flowscript.cli.progress import progress_for
     from flowscript.runtime.engine import RunOptions
 
     return RunOptions(
-        max_concurrency=max_concurrency,
-        timeout_s=timeout or None,
-        default_retry=RetrySettings(max_retries=retries) if retries is not None else None,
-        retries_enabled=not no_retry,
+        max_concurrency=args.max_concurrency,
+        timeout_s=args.timeout or None,
+        default_retry=RetrySettings(max_retries=args.retries) if args.retries is not None else None,
+        retries_enabled=not args.no_retry,
         state_dir=state_dir,
-        write_log=not no_log,
+        write_log=not args.no_log,
         workdir=workdir,
         env=dict(os.environ),
         events=progress_for(),
@@ -65,47 +88,29 @@ def _parse_input(text: str | None) -> Any:
                               hint="quote it for the shell: --input '{\"a\": 1}'") from None
 
 
-@app.command()
-@reports_errors
-def run(
-    file: Path = typer.Argument(..., help="the .flow.md workflow", show_default=False),
-    config: list[str] = CONFIG,
-    input: str | None = typer.Option(None, "--input", help="The run's input as JSON."),
-    max_concurrency: int = MAX_CONCURRENCY,
-    timeout: float | None = TIMEOUT,
-    retries: int | None = RETRIES,
-    no_retry: bool = NO_RETRY,
-    state_dir: Path = STATE_DIR,
-    no_log: bool = NO_LOG,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check and print the plan; run nothing."),
-    format: Format = FORMAT,
-    run_id: str | None = typer.Option(None, "--run-id", help="Use this run id instead of a new UUID."),
-    local: bool = LOCAL,
-    task_runner: str = TASK_RUNNER,
-    dask_address: str | None = DASK_ADDRESS,
-) -> None:
-    """Run a workflow. Exit 0 completed, 1 failed or cancelled, 2 invalid."""
+def run(args: argparse.Namespace) -> int:
+    from flowscript.cli.inspect import render_plan
+    from flowscript.compiler.run_config import parse_assignments
     from flowscript.runtime.launch import prepare_run
 
-    prepared = prepare_run(file, parse_assignments(config), env=os.environ, require_secrets=local)
+    prepared = prepare_run(args.file, parse_assignments(args.config), env=os.environ, require_secrets=args.local)
     for d in prepared.loaded.diagnostics:
-        print(d.render(), file=sys.stderr)
-    if dry_run:
-        typer.echo(json.dumps(prepared.loaded.plan.to_json(), indent=2) if format is Format.json
-                   else render_plan(prepared.loaded.plan))
-        return
-    options = _options(max_concurrency, timeout, retries, no_retry, state_dir, no_log, Path.cwd())
+        echo(d.render(), err=True)
+    if args.dry_run:
+        echo(json.dumps(prepared.loaded.plan.to_json(), indent=2) if args.format == "json"
+             else render_plan(prepared.loaded.plan))
+        return EXIT_OK
+    options = _options(args, args.state_dir, Path.cwd())
     redactor = Redactor(prepared.secrets.values())
-    plan, run_input = prepared.loaded.plan, _parse_input(input)
-    if local:
-        state, failure = _run_locally(plan, prepared, options, run_id=run_id, run_input=run_input)
+    plan, run_input = prepared.loaded.plan, _parse_input(args.input)
+    if args.local:
+        state, failure = _run_locally(plan, prepared, options, run_id=args.run_id, run_input=run_input)
     else:
-        if run_id is not None:
+        if args.run_id is not None:
             raise ValidationError("--run-id works only with --local", code="VALID_INVALID_FIELD_TYPE",
                                   hint="a run through Prefect takes its flow run's id")
-        state, failure = _run_on_prefect(plan, prepared.config, run_input, options,
-                                         runner=_runner(task_runner, dask_address))
-    _finish(state, failure, format, options, redactor)
+        state, failure = _run_on_prefect(plan, prepared.config, run_input, options, runner=_runner(args))
+    return _finish(state, failure, args.format, options, redactor)
 
 
 def _run_locally(plan: Any, prepared: Any, options: Any, *, run_id: str | None, run_input: Any,
@@ -120,10 +125,10 @@ def _run_locally(plan: Any, prepared: Any, options: Any, *, run_id: str | None, 
     return state, asyncio.run(_outcome(engine.run(state, prepared.secrets)))
 
 
-def _runner(kind: str, dask_address: str | None) -> Any:
+def _runner(args: argparse.Namespace) -> Any:
     from flowscript.prefect_backend.task_runners import TaskRunnerChoice
 
-    return TaskRunnerChoice.of(kind, dask_address)
+    return TaskRunnerChoice.of(args.task_runner, args.dask_address)
 
 
 def _run_on_prefect(plan: Any, config: dict[str, Any], run_input: Any, options: Any,
@@ -136,42 +141,29 @@ def _run_on_prefect(plan: Any, config: dict[str, Any], run_input: Any, options: 
     return launch.state, launch.failure
 
 
-@app.command()
-@reports_errors
-def resume(
-    state_file: Path = typer.Argument(..., help="the state file of the run to resume", show_default=False),
-    config: list[str] = CONFIG,
-    force: bool = typer.Option(False, "--force", help="Resume even though the workflow file changed."),
-    max_concurrency: int = MAX_CONCURRENCY,
-    timeout: float | None = TIMEOUT,
-    retries: int | None = RETRIES,
-    no_retry: bool = NO_RETRY,
-    no_log: bool = NO_LOG,
-    format: Format = FORMAT,
-    local: bool = LOCAL,
-    task_runner: str = TASK_RUNNER,
-    dask_address: str | None = DASK_ADDRESS,
-) -> None:
-    """Resume a failed, cancelled or orphaned run: re-run what did not succeed, from the failed wave on."""
+def resume(args: argparse.Namespace) -> int:
+    from flowscript.compiler.run_config import parse_assignments
     from flowscript.runtime.launch import check_resumable, prepare_run, workflow_path_of
     from flowscript.runtime.persistence import load_state
 
-    state = load_state(state_file)
-    prepared = prepare_run(workflow_path_of(state), parse_assignments(config), env=os.environ,
-                           base_config=state.config, require_secrets=local or state.backend == "local")
-    check_resumable(state, prepared.loaded.workflow.source_sha256, force=force)
+    state = load_state(args.state_file)
+    if state.status == "completed":  # a supervisor that resumes until success can stop here
+        echo(f"{state.workflow_id}: run {state.run_id} completed: there is nothing to resume")
+        return EXIT_OK
+    prepared = prepare_run(workflow_path_of(state), parse_assignments(args.config), env=os.environ,
+                           base_config=state.config, require_secrets=args.local or state.backend == "local")
+    check_resumable(state, prepared.loaded.workflow.source_sha256, force=args.force)
     state.config = prepared.config
-    state_dir = state_file.resolve().parent.parent
+    state_dir = args.state_file.resolve().parent.parent
     workdir = Path(state.workdir) if state.workdir else Path.cwd()
-    options = _options(max_concurrency, timeout, retries, no_retry, state_dir, no_log, workdir)
+    options = _options(args, state_dir, workdir)
     redactor = Redactor(prepared.secrets.values())
     plan = prepared.loaded.plan
-    if local or state.backend == "local":  # a run resumes on the backend it started on, unless --local
+    if args.local or state.backend == "local":  # a run resumes on the backend it started on, unless --local
         outcome = _run_locally(plan, prepared, options, run_id=None, run_input=state.input, resume=state)
     else:
-        outcome = _run_on_prefect(plan, state.config, state.input, options, resume=state,
-                                  runner=_runner(task_runner, dask_address))
-    _finish(*outcome, format, options, redactor)
+        outcome = _run_on_prefect(plan, state.config, state.input, options, resume=state, runner=_runner(args))
+    return _finish(*outcome, args.format, options, redactor)
 
 
 async def _outcome(run: Any) -> RunFailed | None:
@@ -182,8 +174,8 @@ async def _outcome(run: Any) -> RunFailed | None:
     return None
 
 
-def _finish(state: RunState, failure: RunFailed | None, format: Format, options: Any, redactor: Redactor) -> None:
-    """Prints the summary (secret values redacted, like everything else we write) and exits."""
+def _finish(state: RunState, failure: RunFailed | None, format: str, options: Any, redactor: Redactor) -> int:
+    """Prints the summary (secret values redacted, like everything else we write); the exit code."""
     from flowscript.runtime.markdown_log import is_iteration_key, run_duration_s
 
     def error_of(result: Any) -> str | None:
@@ -193,8 +185,8 @@ def _finish(state: RunState, failure: RunFailed | None, format: Format, options:
         print(f"warning: {redactor.text(str(warning))}", file=sys.stderr)
     run_error = redactor.text(failure.message) if failure else None
     state_file = state_path(options.state_dir, state.workflow_id, state.run_id) if options.state_dir else None
-    if format is Format.json:
-        typer.echo(json.dumps({
+    if format == "json":
+        echo(json.dumps({
             "runId": state.run_id, "workflow": state.workflow_id, "status": state.status,
             "durationMs": round(run_duration_s(state) * 1000), "stateFile": str(state_file) if state_file else None,
             "error": run_error,
@@ -204,14 +196,14 @@ def _finish(state: RunState, failure: RunFailed | None, format: Format, options:
     else:
         rows = [(k, r) for k, r in state.node_results.items() if not is_iteration_key(k)]
         width = max([len(k) for k, _ in rows] + [4])
-        typer.echo(f"{state.workflow_id}: {state.status} in {run_duration_s(state):.2f}s (run {state.run_id})")
+        echo(f"{state.workflow_id}: {state.status} in {run_duration_s(state):.2f}s (run {state.run_id})")
         for key, result in rows:
             note = f"  {error_of(result)}" if error_of(result) else ""
             fell_back = f"  (fell back to {result.fell_back_to})" if result.fell_back_to else ""
-            typer.echo(f"  {key:<{width}}  {result.status:<7}  {result.duration / 1000:6.2f}s{fell_back}{note}")
+            echo(f"  {key:<{width}}  {result.status:<7}  {result.duration / 1000:6.2f}s{fell_back}{note}")
         if failure is not None:
-            typer.echo(f"error: {run_error}", err=True)
+            echo(f"error: {run_error}", err=True)
         if state_file:
-            typer.echo(f"state: {state_file}")
-    raise typer.Exit(EXIT_OK if failure is None else EXIT_FAILED)
+            echo(f"state: {state_file}")
+    return EXIT_OK if failure is None else EXIT_FAILED
 

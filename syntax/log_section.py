@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from flowscript.syntax.graph_section import without_graph
+
 _LOG_START = re.compile(r"^---[ \t]*\r?\n\s*## Execution Log[ \t]*\r?$", re.MULTILINE)
 
 
@@ -22,7 +24,7 @@ def log_section_start(document: str) -> int | None:
 
 def workflow_fingerprint(document: str) -> str:
     """sha256 of the document without its execution log section (and the blank lines before it,
-    which the log writer adds)."""
+    which the log writer adds) and without its graph section (graph_section.py)."""
     start = log_section_start(document)
-    kept = (document if start is None else document[:start]).rstrip()
+    kept = without_graph(document if start is None else document[:start]).rstrip()
     return hashlib.sha256(kept.encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,30 +1,16 @@
-"""Runs the real `flowscript` command line in-process (typer's runner) from a scratch folder."""
+"""Runs the real `flowscript` command line in-process from a scratch folder."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+import cli_support
 import pytest
-from typer.testing import CliRunner
-
-from flowscript.cli import deploying, inspect, running  # noqa: F401  (they register their commands)
-from flowscript.cli.app import app
+from cli_support import CliResult
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-@dataclass
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
 
 
 Cli = Callable[..., CliResult]
@@ -36,7 +22,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     monkeypatch.chdir(tmp_path)
 
     def invoke(*args: str, env: dict[str, str] | None = None) -> CliResult:
-        result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+        result = cli_support.invoke(list(args), env=env)
         return CliResult(result.exit_code, _ANSI.sub("", result.stdout), _ANSI.sub("", result.stderr))
 
     return invoke

@@ -15,13 +15,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_support import assert_no_traceback
+from cli_support import assert_no_traceback, invoke
 from faults_support import FAULTS, fill, inject, remount_read_only, temp_files, tmpfs
 from loopback import CountingServer
-from typer.testing import CliRunner
 
-from flowscript.cli import inspect, running  # noqa: F401  (they register their commands)
-from flowscript.cli.app import app
 from flowscript.compiler.loader import load_workflow
 from flowscript.compiler.run_config import resolve_config
 from flowscript.errors import FlowScriptError
@@ -53,7 +50,7 @@ STATE_FAULT_MESSAGE = {"replace": "Input/output error", "disk-full": "No space l
 
 
 def _cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    result = invoke(list(args))
     return result.exit_code, _ANSI.sub("", result.stdout + result.stderr)
 
 

@@ -23,14 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import invoke
 from flaky_run import run_local, write_workflow
 from hostile_mutations import EXAMPLES, SANDBOX_ATTACKS, Case, corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from flowscript.cli import inspect, running  # noqa: F401  (they register their commands)
-from flowscript.cli.app import app
 from flowscript.compiler.diagnostics import InvalidWorkflow
 from flowscript.compiler.loader import load_workflow
 from flowscript.compiler.parser import parse_workflow_file
@@ -155,11 +153,10 @@ def test_every_example_is_mutated_by_every_kind_of_mutation(mutated) -> None:
 
 @SCALED_TIMEOUT
 def test_validate_cli_on_every_mutated_file_exits_0_or_2_without_a_traceback(mutated) -> None:
-    runner = CliRunner()
     codes: Counter[int] = Counter()
     problems = []
     for case, path in mutated:
-        result = runner.invoke(app, ["validate", str(path)], catch_exceptions=True)
+        result = invoke(["validate", str(path)])
         codes[result.exit_code] += 1
         output = result.stdout + result.stderr
         if result.exit_code not in (0, 2) or "Traceback" in output or "internal error" in output:
@@ -402,7 +399,7 @@ def test_sandbox_attacks_in_a_workflow_are_refused_before_it_runs(tmp_path: Path
     path = write_workflow(tmp_path, """
 <transform id="t" type="template"><template>{{ input.__class__ }}</template></transform>
 <if id="i" condition="$config.constructor"><then><transform id="u" type="map" expression="'a'.upper()"/></then></if>""")
-    result = CliRunner().invoke(app, ["validate", str(path)], catch_exceptions=False)
+    result = invoke(["validate", str(path)])
     assert result.exit_code == 2
     assert result.stderr.count("EXPR_BLOCKED_ACCESS") == 3 and "Traceback" not in result.stderr
 
@@ -483,8 +480,7 @@ def test_paths_from_the_command_line_config_are_refused_too(sandbox: tuple[Path,
                          '<sink id="write" type="file" input="read" path="{{$config.p}}.copy"/>',
                    extra='config:\n  p: {type: string, default: "ok/x.txt"}\n')
     monkeypatch.chdir(work)
-    result = CliRunner().invoke(app, ["run", "--local", "reliability.flow.md", "-c", "p=../outside/secret.txt"],
-                                catch_exceptions=False)
+    result = invoke(["run", "--local", "reliability.flow.md", "-c", "p=../outside/secret.txt"])
     assert result.exit_code == 1 and "refused" in result.stdout + result.stderr
     assert "TOP-SECRET-CONTENT" not in result.stdout + result.stderr
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
@@ -517,7 +513,7 @@ def test_dtds_in_the_workflow_are_refused_fast_with_a_parse_error(tmp_path: Path
     elapsed, peak, error = measured(lambda: load_workflow(path))
     assert isinstance(error, FlowScriptError) and elapsed < 0.5 and peak < 5_000_000, (error, elapsed, peak)
     assert error.code == "PARSE_XML_INVALID" and "DTD" in error.render()
-    result = CliRunner().invoke(app, ["validate", str(path)], catch_exceptions=False)
+    result = invoke(["validate", str(path)])
     assert result.exit_code == 2 and "xml.flow.md:6:1: PARSE_XML_INVALID" in result.stderr
     assert "EXTERNAL-ENTITY-CONTENT" not in result.stdout + result.stderr
 
@@ -555,5 +551,5 @@ def test_a_duplicated_id_that_another_node_depends_on_is_reported_not_a_crash(tm
 <transform id="a" type="template"><template>hi</template></transform>
 <transform id="a" input="b" type="template"><template>hi</template></transform>
 <transform id="b" type="template"><template>hi</template></transform>""")
-    result = CliRunner().invoke(app, ["validate", str(path)], catch_exceptions=False)
+    result = invoke(["validate", str(path)])
     assert result.exit_code == 2 and "VALID_DUPLICATE_NODE_ID" in result.stderr, result.output

@@ -21,11 +21,8 @@ from urllib.parse import quote
 from uuid import UUID
 
 import pytest
+from cli_support import invoke
 from flaky_server import FlakyServer, answer, slow
-from typer.testing import CliRunner
-
-from flowscript.cli import inspect, running  # noqa: F401  (they register their commands)
-from flowscript.cli.app import app
 
 TOKEN = "canary-tok-7f3a9c"
 PASSWORD = 'p@ss w/rd"\\+%1'  # ASCII (it goes in a header), but URLs and JSON escape it
@@ -129,8 +126,7 @@ def test_no_secret_in_anything_a_local_run_writes_or_prints(tmp_path: Path, monk
     monkeypatch.chdir(tmp_path)
     with server_for_secrets() as server:
         path = workflow(tmp_path, server, "secret-local")
-        result = CliRunner().invoke(app, ["run", "--local", path.name], env={"TOKEN": TOKEN, "PASSWORD": PASSWORD},
-                                    catch_exceptions=False)
+        result = invoke(["run", "--local", path.name], env={"TOKEN": TOKEN, "PASSWORD": PASSWORD})
         assert_the_secrets_were_used(server, tmp_path / "out")
     assert result.exit_code == 1, result.output
     state_files = list((tmp_path / ".flowscript-state").rglob("*.json"))
@@ -148,10 +144,9 @@ def test_a_json_summary_and_a_resume_leak_nothing_either(tmp_path: Path, monkeyp
     env = {"TOKEN": TOKEN, "PASSWORD": PASSWORD}
     with server_for_secrets() as server:
         path = workflow(tmp_path, server, "secret-resume")
-        first = CliRunner().invoke(app, ["run", "--local", "--format", "json", path.name], env=env,
-                                   catch_exceptions=False)
+        first = invoke(["run", "--local", "--format", "json", path.name], env=env)
         state_file = json.loads(first.stdout)["stateFile"]
-        again = CliRunner().invoke(app, ["resume", "--format", "json", state_file], env=env, catch_exceptions=False)
+        again = invoke(["resume", "--format", "json", state_file], env=env)
     assert first.exit_code == 1 and again.exit_code == 1, again.output
     texts = written_files(tmp_path, tmp_path / "out")
     texts |= {"first stdout": first.stdout, "first stderr": first.stderr,
