@@ -19,5 +19,6 @@ class AiTransform(TransformNode):
     async def run(self, call: DataCall) -> Any:
         from flowscript.nodes.io.ai import ai_transform
 
-        result = await ai_transform(call.config(), call.input, client=call.http, secrets=call.secrets, env=call.env)
+        result = await ai_transform(call.config(), call.input, client=call.http, secrets=call.secrets, env=call.env,
+                                    node_id=self.id)
         return WithMeta(result.output, {"usage": result.usage})

@@ -9,13 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Mapping
+from typing import Any
 
+from flowscript.errors import ValidationError
 from flowscript.nodes.base import ApprovalDecision, ApprovalRequest
 from flowscript.runtime.state import now_iso
 
 DEFAULT_TIMEOUT_S = 3600.0
 _APPROVE = {"a", "approve", "y", "yes"}
 _REJECT = {"r", "reject", "n", "no"}
+
+
+def answered(request: ApprovalRequest, answers: Mapping[str, Any]) -> ApprovalDecision:
+    """A checkpoint answered from a mapping (the Python API: checkpoint id -> "approve",
+    "reject" or (action, comment)); a checkpoint not named takes its default at once."""
+    answer = answers.get(request.checkpoint_id)
+    if answer is None:
+        return ApprovalDecision(request.default, False, now_iso(), "default (no one to ask)")
+    action, comment = (answer, None) if isinstance(answer, str) else (answer[0], answer[1])
+    if action not in ("approve", "reject"):
+        raise ValidationError(f"the answer for checkpoint '{request.checkpoint_id}' is {action!r}",
+                              code="VALID_INVALID_FIELD_TYPE", hint="give approve or reject")
+    return ApprovalDecision("approve" if action == "approve" else "reject", False, now_iso(), "caller", comment)
 
 
 async def ask_in_terminal(request: ApprovalRequest, *, interactive: bool | None = None) -> ApprovalDecision:

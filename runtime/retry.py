@@ -63,12 +63,14 @@ def backoff_delay_s(retry_index: int, settings: RetrySettings, error: BaseExcept
     return (rng or random).uniform(0, cap)
 
 
-async def retrying(settings: RetrySettings, attempt: Callable[[], Awaitable[T]]) -> T:
+async def retrying(settings: RetrySettings, attempt: Callable[[], Awaitable[T]], *, instant: bool = False) -> T:
     """Runs `attempt` until it succeeds, fails with an error that is not retryable, or has used
-    its retries (tenacity, full-jitter waits); raises the last error."""
+    its retries (tenacity, full-jitter waits; none when `instant`); raises the last error."""
     from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
     def wait(state: RetryCallState) -> float:
+        if instant:
+            return 0.0
         error = state.outcome.exception() if state.outcome else None
         return backoff_delay_s(state.attempt_number - 1, settings, error)
 

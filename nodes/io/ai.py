@@ -41,6 +41,9 @@ class AIResult:
     usage: dict[str, int] = field(default_factory=dict)
 
 
+NODE_HEADER = "X-FlowScript-Node"  # which node asks: for a proxy's logs, and flowscript.testing's fake model
+
+
 def _redact(text: str, key: str) -> str:
     return text.replace(key, "***") if key else text
 
@@ -50,12 +53,12 @@ def _is_retryable(status: int) -> bool:
 
 
 async def _complete(client: httpx.AsyncClient, settings: AISettings, key: str,
-                    messages: list[dict[str, Any]]) -> Any:
+                    messages: list[dict[str, Any]], node_id: str) -> Any:
     """One chat-completions request; the parsed answer body, or AIError."""
     request = client.build_request(
         "POST", settings.endpoint, content=to_json(request_body(settings, messages)).encode("utf-8"),
         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json",
-                 "Accept": "application/json"},
+                 "Accept": "application/json", NODE_HEADER: node_id},
         timeout=httpx.Timeout(settings.timeout_s))
     try:
         response = await send(client, request, settings.timeout_s)
@@ -82,7 +85,7 @@ def _completion(body: Any, key: str) -> Completion:
 
 
 async def ai_transform(config: Mapping[str, Any], input: Any, *, client: httpx.AsyncClient,
-                       secrets: Mapping[str, str], env: Mapping[str, str]) -> AIResult:
+                       secrets: Mapping[str, str], env: Mapping[str, str], node_id: str = "") -> AIResult:
     """The model's answer to the configured prompt.
 
     With `output-schema`: the `respond` tool call's arguments, validated, re-asked up to
@@ -94,7 +97,7 @@ async def ai_transform(config: Mapping[str, Any], input: Any, *, client: httpx.A
     attempts = settings.max_retries + 1
     error: InvalidAnswer | None = None
     for _ in range(attempts):
-        body = await _complete(client, settings, key, messages)
+        body = await _complete(client, settings, key, messages, node_id)
         usage.add(body.get("usage") if isinstance(body, Mapping) else None)
         completion = _completion(body, key)
         if settings.schema is None:
