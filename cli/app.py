@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from flowscript import __version__
 from flowscript.errors import FlowScriptError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_STOPPED = 0, 1, 2, 130
@@ -40,23 +40,13 @@ def echo(text: str = "", *, err: bool = False) -> None:
     print(text, file=sys.stderr if err else sys.stdout)
 
 
-def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
-
-    try:
-        return installed("flowscript")
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def parser() -> argparse.ArgumentParser:
     from flowscript.cli import deploying, inspect, running
 
     root = _Parser(prog="flowscript",
                    description="Read, check, plan and run FlowScript (.flow.md) workflows, locally or on Prefect.")
     root.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
-    root.add_argument("--version", action="version", version=f"flowscript {version()}")
+    root.add_argument("--version", action="version", version=f"flowscript {__version__}")
     commands = root.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     for module in (inspect, running, deploying):
         module.add_commands(commands)
@@ -90,6 +80,8 @@ def run(argv: list[str]) -> int:
         return EXIT_STOPPED
     except Exception as error:  # our bug, not the user's: say so without a wall of text
         if debug:
+            import traceback
+
             traceback.print_exc()
         print(f"internal error: {type(error).__name__}: {error}\n  hint: run with --debug for the traceback",
               file=sys.stderr)

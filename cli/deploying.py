@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,8 @@ def add_commands(commands: Any) -> None:
 
 
 def deploy(args: argparse.Namespace) -> int:
+    import asyncio
+
     from flowscript.deployments.workflow_deployments import deploy as deploy_folder
 
     ids = asyncio.run(deploy_folder(args.folder, work_pool=args.pool))
@@ -41,6 +42,8 @@ def deploy(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    import asyncio
+
     from flowscript.deployments.workflow_deployments import serve as serve_folder
 
     echo(f"serving the workflows of {args.folder} (Ctrl-C to stop)")

@@ -1,22 +1,22 @@
-"""Commands that run workflows: run and resume."""
+"""Commands that run workflows: run and resume. The engine is imported by the command that
+runs, not by this module: `--help` and `--version` start in milliseconds."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowscript.cli.app import EXIT_FAILED, EXIT_OK, echo, positive_int, seconds, whole_number
 from flowscript.errors import ValidationError
-from flowscript.runtime.persistence import DEFAULT_STATE_DIR, state_path
-from flowscript.runtime.retry import RetrySettings
-from flowscript.runtime.secrets import Redactor
-from flowscript.runtime.state import RunState
 from flowscript.signals import RunFailed
+
+if TYPE_CHECKING:
+    from flowscript.runtime.secrets import Redactor
+    from flowscript.runtime.state import RunState
 
 
 def add_commands(commands: Any) -> None:
@@ -25,7 +25,7 @@ def add_commands(commands: Any) -> None:
     run_cmd.add_argument("file", type=Path, metavar="FILE", help="the .flow.md workflow")
     _run_options(run_cmd)
     run_cmd.add_argument("--input", help="the run's input as JSON")
-    run_cmd.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR), help="where state files go")
+    run_cmd.add_argument("--state-dir", type=Path, help="where state files go (default: .flowscript-state)")
     run_cmd.add_argument("--dry-run", action="store_true", help="check and print the plan; run nothing")
     run_cmd.add_argument("--run-id", help="use this run id instead of a new UUID (with --local)")
     run_cmd.set_defaults(command=run)
@@ -64,6 +64,7 @@ def _run_options(command: argparse.ArgumentParser) -> None:
 def _options(args: argparse.Namespace, state_dir: Path, workdir: Path) -> Any:
     from flowscript.cli.progress import progress_for
     from flowscript.runtime.engine import RunOptions
+    from flowscript.runtime.retry import RetrySettings
 
     return RunOptions(
         max_concurrency=args.max_concurrency,
@@ -92,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     from flowscript.cli.inspect import render_plan
     from flowscript.compiler.run_config import parse_assignments
     from flowscript.runtime.launch import prepare_run
+    from flowscript.runtime.persistence import DEFAULT_STATE_DIR
+    from flowscript.runtime.secrets import Redactor
 
     prepared = prepare_run(args.file, parse_assignments(args.config), env=os.environ, require_secrets=args.local)
     for d in prepared.loaded.diagnostics:
@@ -100,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         echo(json.dumps(prepared.loaded.plan.to_json(), indent=2) if args.format == "json"
              else render_plan(prepared.loaded.plan))
         return EXIT_OK
-    options = _options(args, args.state_dir, Path.cwd())
+    options = _options(args, args.state_dir or Path(DEFAULT_STATE_DIR), Path.cwd())
     redactor = Redactor(prepared.secrets.values())
     plan, run_input = prepared.loaded.plan, _parse_input(args.input)
     if args.local:
@@ -115,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_locally(plan: Any, prepared: Any, options: Any, *, run_id: str | None, run_input: Any,
                  resume: RunState | None = None) -> tuple[RunState, RunFailed | None]:
+    import asyncio
+
     from flowscript.runtime.engine import Engine
     from flowscript.runtime.local_backend import LocalBackend
 
@@ -134,6 +139,8 @@ def _runner(args: argparse.Namespace) -> Any:
 def _run_on_prefect(plan: Any, config: dict[str, Any], run_input: Any, options: Any,
                     resume: RunState | None = None, runner: Any = None) -> tuple[RunState, RunFailed | None]:
     """One flow run (secrets are read again, inside it, from the same environment)."""
+    import asyncio
+
     from flowscript.prefect_backend.launcher import run_through_prefect
 
     launch = asyncio.run(run_through_prefect(plan, config, run_input, options, resume=resume, runner=runner))
@@ -145,6 +152,7 @@ def resume(args: argparse.Namespace) -> int:
     from flowscript.compiler.run_config import parse_assignments
     from flowscript.runtime.launch import check_resumable, prepare_run, workflow_path_of
     from flowscript.runtime.persistence import load_state
+    from flowscript.runtime.secrets import Redactor
 
     state = load_state(args.state_file)
     if state.status == "completed":  # a supervisor that resumes until success can stop here
@@ -177,6 +185,7 @@ async def _outcome(run: Any) -> RunFailed | None:
 def _finish(state: RunState, failure: RunFailed | None, format: str, options: Any, redactor: Redactor) -> int:
     """Prints the summary (secret values redacted, like everything else we write); the exit code."""
     from flowscript.runtime.markdown_log import is_iteration_key, run_duration_s
+    from flowscript.runtime.persistence import state_path
 
     def error_of(result: Any) -> str | None:
         return redactor.text(result.error.message) if result.status == "failed" and result.error else None

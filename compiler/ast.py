@@ -34,12 +34,16 @@ class ConfigField:
 
 @dataclass(kw_only=True, slots=True)
 class Trigger:
+    """How runs start: manual, a schedule or a webhook (frontmatter `trigger`)."""
+
     type: TriggerType = "manual"
     config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True, slots=True)
 class WorkflowMeta:
+    """The frontmatter, checked: name, version, trigger, config fields, secrets, schemas."""
+
     name: str
     version: str
     description: str | None = None

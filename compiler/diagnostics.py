@@ -12,6 +12,8 @@ Severity = Literal["error", "warning"]
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """One problem in a workflow, error or warning, where it is and what to do."""
+
     code: str
     message: str
     severity: Severity = "error"

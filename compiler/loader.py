@@ -15,6 +15,8 @@ from flowscript.errors import FlowScriptError
 
 @dataclass(frozen=True, slots=True)
 class LoadedWorkflow:
+    """A workflow read, checked and planned: what every command starts from."""
+
     workflow: Workflow
     plan: Plan
     diagnostics: list[Diagnostic]  # warnings only (errors raise)

@@ -37,6 +37,7 @@ from flowscript.compiler.frontmatter import read_metadata, split_frontmatter
 from flowscript.errors import FlowScriptError, ParseError, SourceLocation
 from flowscript.nodes import registry
 from flowscript.nodes.base import BodyItem, BreakNode, Node, Value
+from flowscript.nodes.data import DataNode
 from flowscript.syntax.log_section import workflow_fingerprint
 from flowscript.syntax.source import Location, Source, did_you_mean, hint_with
 from flowscript.syntax.xml_reader import Element, Span, Text, find_workflow, read_element
@@ -147,7 +148,7 @@ class _Builder:
             return self.data_node(el)
         kind = self.kinds.control.get(el.tag)
         if kind is not None:
-            return kind.read(self, el, loops)
+            return kind.load().read(self, el, loops)
         if el.tag in CONTAINER_PLACES:
             self.report("VALID_UNKNOWN_NODE_TYPE", f"<{el.tag}> is only allowed directly inside "
                         f"{CONTAINER_PLACES[el.tag]}", el.offset)
@@ -197,7 +198,9 @@ class _Builder:
                 self.report("VALID_UNKNOWN_NODE_TYPE", f"unknown {el.tag} type '{written.value.text}'",
                             written.value.raw_offset(0),
                             hint=hint_with(close, f"{el.tag} types: {', '.join(types)}"))
-        return kind.read(self, el)
+        data_kind = kind.load()
+        assert issubclass(data_kind, DataNode)
+        return data_kind.read(self, el)
 
     # ---------------------------------------------------------------- values
     def checked_text(self, el: Element, attributes_ok: bool = False) -> Span | None:

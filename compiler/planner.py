@@ -21,6 +21,8 @@ from flowscript.nodes.data import DataNode
 
 @dataclass(frozen=True, slots=True)
 class Wave:
+    """Top-level nodes whose inputs are all in earlier waves: they may run at once."""
+
     number: int
     node_ids: tuple[str, ...]
 

@@ -3,7 +3,9 @@
 `trigger: {type: schedule, config: {cron: "0 6 * * *", timezone: Europe/Paris}}` or
 `config: {interval: 3600}` (seconds, or an ISO 8601 duration such as `PT1H`). Manual and
 webhook triggers have no schedule. A bad cron line, timezone or interval is a validation
-error naming the field, so `validate` catches it before `deploy` does.
+error naming the field, so `validate` catches it before `deploy` does. zoneinfo, cronsim
+and isodate are imported by the checks that need them: a run without a schedule never
+loads them.
 """
 
 from __future__ import annotations
@@ -11,10 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import isodate
-from cronsim import CronSim, CronSimError
 
 from flowscript.compiler.ast import Workflow
 from flowscript.errors import SourceLocation, ValidationError
@@ -24,6 +22,8 @@ _KNOWN_KEYS = ("cron", "timezone", "interval")
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
+    """A checked schedule: a cron line or an interval, and its timezone."""
+
     cron: str | None = None
     interval: timedelta | None = None
     timezone: str | None = None
@@ -52,6 +52,8 @@ def schedule_of(workflow: Workflow) -> Schedule | None:
     if timezone is not None:
         if not isinstance(timezone, str):
             raise invalid("timezone", f"{timezone!r} is not a timezone name", "e.g. Europe/Paris or UTC")
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -59,6 +61,8 @@ def schedule_of(workflow: Workflow) -> Schedule | None:
     if cron is not None:
         if not isinstance(cron, str):
             raise invalid("cron", f"{cron!r} is not a cron line", 'five fields, e.g. "0 6 * * *"')
+        from cronsim import CronSim, CronSimError
+
         try:
             CronSim(cron, datetime.now(UTC))
         except CronSimError as e:
@@ -72,6 +76,8 @@ def _interval(value: object, invalid: Callable[[str, str, str], ValidationError]
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return timedelta(seconds=value)
     if isinstance(value, str):
+        import isodate
+
         try:
             duration = isodate.parse_duration(value)
         except (isodate.ISO8601Error, ValueError):

@@ -19,7 +19,7 @@ def workflow_json_schema() -> dict[str, Any]:
     schema = TypeAdapter(Workflow).json_schema()
     defs: dict[str, Any] = schema.setdefault("$defs", {})
     variants = []
-    for kind in KINDS:
+    for kind in (k.load() for k in KINDS):
         sub = TypeAdapter(kind).json_schema()
         defs.update(sub.pop("$defs", {}))
         properties = {"kind": {"const": kind.kind}}

@@ -6,9 +6,6 @@ helps. Errors stop a run (exit 2); warnings are advice, or errors under `--stric
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 from flowscript.compiler.ast import Workflow
 from flowscript.compiler.diagnostics import Diagnostic
 from flowscript.compiler.planner import Plan, build_plan
@@ -18,7 +15,7 @@ from flowscript.errors import ExpressionError, SourceLocation, ValidationError
 from flowscript.expressions import compile_expression, compile_template
 from flowscript.nodes.base import Node, walk
 from flowscript.nodes.data import DataNode
-from flowscript.syntax.source import Location
+from flowscript.syntax.source import Location, did_you_mean
 
 
 def check_workflow(workflow: Workflow) -> tuple[list[Diagnostic], Plan | None]:
@@ -79,7 +76,7 @@ class _Checker:
             if node.input is not None and node.input not in self.ids:
                 self.add("VALID_UNDEFINED_NODE_REF", f"node '{node.id}' takes input from unknown node "
                          f"'{node.input}'", node.value_locations.get("input", node.location),
-                         hint=_did_you_mean(node.input, self.ids))
+                         hint=did_you_mean(node.input, self.ids))
             if node.input == node.id:
                 self.add("VALID_CIRCULAR_DEPENDENCY", f"node '{node.id}' takes its own output as input",
                          node.value_locations.get("input", node.location))
@@ -88,7 +85,7 @@ class _Checker:
                 where = node.on_error.location or node.location
                 if fallback not in self.ids:
                     self.add("VALID_UNDEFINED_NODE_REF", f"node '{node.id}' falls back to unknown node "
-                             f"'{fallback}'", where, hint=_did_you_mean(fallback, self.ids))
+                             f"'{fallback}'", where, hint=did_you_mean(fallback, self.ids))
                 elif fallback == node.id:
                     self.add("VALID_CIRCULAR_DEPENDENCY", f"node '{node.id}' names itself as its fallback",
                              where)
@@ -117,7 +114,7 @@ class _Checker:
                 known = self.ids | ALWAYS_BOUND | site.bound  # only for the hint: not a copy per site
                 self.add("EXPR_UNDEFINED_VARIABLE", f"unknown name '{name}' in {site.key} of '{site.owner.id}' "
                          "(it evaluates to null)", position_in_file(site, offset, self.file),
-                         hint=_did_you_mean(name, known), warning=True)
+                         hint=did_you_mean(name, known), warning=True)
         declared = set(self.workflow.meta.secrets)
         for secret, offset in secret_references(site.text):
             if secret not in declared:
@@ -125,7 +122,3 @@ class _Checker:
                          "declared", position_in_file(site, offset, self.file),
                          hint=f"add it to the frontmatter: secrets: [{', '.join([*declared, secret])}]")
 
-
-def _did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None

@@ -72,6 +72,17 @@ def make_call(fn: BuiltinFunction, args: list[Closure], pos: int) -> Closure:
                 except Exception as e:
                     raise internal(name, e, pos) from e
             return call_c2
+        if n == 3:
+            a, b, d = args
+
+            def call_c3(s: Scope, loc: dict, c: EvalContext) -> Any:
+                try:
+                    return impl(c, a(s, loc, c), b(s, loc, c), d(s, loc, c))
+                except ExpressionError as e:
+                    raise located(e, pos) from None
+                except Exception as e:
+                    raise internal(name, e, pos) from e
+            return call_c3
 
         def call_cn(s: Scope, loc: dict, c: EvalContext) -> Any:
             try:

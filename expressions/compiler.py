@@ -8,7 +8,6 @@ blocked names and keys, where arrow functions may appear, tree depth.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -120,6 +119,8 @@ class Compiler:
     def call(self, node: Call) -> Closure:
         fn = FUNCTIONS.get(node.name)
         if fn is None:
+            import difflib  # only for this hint: a process that never mistypes never loads it
+
             close = difflib.get_close_matches(node.name, list(FUNCTIONS), n=1)
             raise self.fail(f"unknown function '{node.name}'", node.pos, "EXPR_UNDEFINED_FUNCTION",
                             hint=f"did you mean '{close[0]}'?" if close else "see `flowscript functions`")

@@ -43,6 +43,8 @@ _BAD_CHARS = {
 
 @dataclass(frozen=True, slots=True)
 class Token:
+    """A token with its span, so the parser's errors point into the source."""
+
     kind: str
     value: object
     pos: int

@@ -11,16 +11,22 @@ from typing import Any
 
 @dataclass(slots=True)
 class Node:
+    """An expression node; `pos` is where errors about it point."""
+
     pos: int
 
 
 @dataclass(slots=True)
 class Literal(Node):
+    """A number, string, boolean or null as written."""
+
     value: Any
 
 
 @dataclass(slots=True)
 class Name(Node):
+    """A name: a node id, `$item`, `$config`..., resolved in the scope when evaluated."""
+
     name: str
 
 
@@ -59,6 +65,8 @@ class Arrow(Node):
 
 @dataclass(slots=True)
 class Unary(Node):
+    """`!x`, `-x`, `+x`, `typeof x`."""
+
     op: str
     operand: Node
     paren: bool = False
@@ -76,6 +84,8 @@ class Binary(Node):
 
 @dataclass(slots=True)
 class Conditional(Node):
+    """`test ? then : otherwise`."""
+
     test: Node
     then: Node
     otherwise: Node
@@ -83,6 +93,8 @@ class Conditional(Node):
 
 @dataclass(slots=True)
 class ArrayLit(Node):
+    """`[a, b, ...c]`."""
+
     items: list[Node]
 
 
@@ -97,4 +109,6 @@ class Property:
 
 @dataclass(slots=True)
 class ObjectLit(Node):
+    """`{a: 1, [key]: v, ...o}`."""
+
     properties: list[Property] = field(default_factory=list)

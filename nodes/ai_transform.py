@@ -12,6 +12,8 @@ from flowscript.nodes.data import TransformNode
 
 @dataclass(kw_only=True, slots=True)
 class AiTransform(TransformNode):
+    """`<transform type="ai">`: one chat completion, its answer checked against the output schema."""
+
     type = "ai"
     required_config = ("model",)
     wants_input = True

@@ -220,6 +220,8 @@ class Iterations:
 
 @dataclass(frozen=True, slots=True)
 class ApprovalRequest:
+    """What a checkpoint asks its approver, wherever the backend asks it."""
+
     checkpoint_id: str
     key: str
     prompt: str
@@ -230,6 +232,8 @@ class ApprovalRequest:
 
 @dataclass(frozen=True, slots=True)
 class ApprovalDecision:
+    """The approver's answer (or the default's), as the run and its log record it."""
+
     action: Action
     timed_out: bool
     responded_at: str

@@ -15,6 +15,8 @@ from flowscript.syntax.xml_reader import Element, Text
 
 @dataclass(kw_only=True, slots=True)
 class BranchCase:
+    """One `<case when=...>` of a branch and the nodes it runs."""
+
     when: str
     body: list[BodyItem] = field(default_factory=list)
     location: Location
@@ -23,6 +25,8 @@ class BranchCase:
 
 @dataclass(kw_only=True, slots=True)
 class BranchNode(ControlNode):
+    """`<branch>`: runs the first case whose condition holds (or the default)."""
+
     kind = "branch"
     cases: list[BranchCase]
     default: list[BodyItem] | None = None

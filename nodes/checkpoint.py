@@ -18,6 +18,8 @@ from flowscript.syntax.xml_reader import Element, Text
 
 @dataclass(kw_only=True, slots=True)
 class CheckpointNode(ControlNode):
+    """`<checkpoint>`: waits for an approval (or its timeout's default); a rejection cancels the run."""
+
     kind = "checkpoint"
     runs_anywhere = False  # it asks a person: it runs where the run is watched
     prompt: str | None = None

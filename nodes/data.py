@@ -52,6 +52,8 @@ class RetryPolicy:
 
 @dataclass(kw_only=True, slots=True)
 class OnError:
+    """A node's `<on-error>`: how often to retry, and which node's output stands in after."""
+
     retry: RetryPolicy | None = None
     fallback: str | None = None
     location: Location | None = None
@@ -62,7 +64,6 @@ class DataNode(Node):
     """Source, transform or sink: `config` holds every other attribute and child element."""
 
     type: ClassVar[str]  # "http", "map"...
-    default_type: ClassVar[bool] = False  # the type of an element written without type=
     required_config: ClassVar[tuple[str, ...]] = ()  # what it cannot run without
     choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}  # config values checked when written literally
     expressions: ClassVar[Mapping[str, frozenset[str]]] = {}  # entries its run evaluates, with the names bound
@@ -112,16 +113,22 @@ class DataNode(Node):
 
 @dataclass(kw_only=True, slots=True)
 class SourceNode(DataNode):
+    """A `<source>`: reads data in (its input, when it has one, only feeds its expressions)."""
+
     kind = "source"
 
 
 @dataclass(kw_only=True, slots=True)
 class TransformNode(DataNode):
+    """A `<transform>`: its input in, a new value out."""
+
     kind = "transform"
 
 
 @dataclass(kw_only=True, slots=True)
 class SinkNode(DataNode):
+    """A `<sink>`: writes its input out; its output says what it wrote."""
+
     kind = "sink"
 
 

@@ -14,6 +14,8 @@ from flowscript.nodes.data import FILE_FORMATS, SinkNode
 
 @dataclass(kw_only=True, slots=True)
 class FileSink(SinkNode):
+    """`<sink type="file">`: writes its input to a file, atomically."""
+
     type = "file"
     required_config = ("path",)
     choices: ClassVar[Mapping[str, tuple[str, ...]]] = {"format": FILE_FORMATS}

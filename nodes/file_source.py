@@ -12,6 +12,8 @@ from flowscript.nodes.data import FILE_FORMATS, SourceNode
 
 @dataclass(kw_only=True, slots=True)
 class FileSource(SourceNode):
+    """`<source type="file">`: a file's content, parsed by its format."""
+
     type = "file"
     required_config = ("path",)
     choices: ClassVar[Mapping[str, tuple[str, ...]]] = {"format": FILE_FORMATS}

@@ -14,6 +14,8 @@ from flowscript.nodes.data import ITEM_NAMES, TransformNode, item_names
 
 @dataclass(kw_only=True, slots=True)
 class FilterTransform(TransformNode):
+    """`<transform type="filter">`: the items for which the condition holds."""
+
     type = "filter"
     required_config = ("condition",)
     expressions: ClassVar[Mapping[str, frozenset[str]]] = {"condition": ITEM_NAMES}

@@ -38,6 +38,8 @@ _NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 @dataclass(kw_only=True, slots=True)
 class ForeachNode(ControlNode):
+    """`<foreach>`: its body once per item, up to `concurrency` at once."""
+
     kind = "foreach"
     collection: str
     item: str = "item"

@@ -12,8 +12,9 @@ from flowscript.nodes.data import HTTP_LIFTED, HTTP_METHODS, SinkNode
 
 @dataclass(kw_only=True, slots=True)
 class HttpSink(SinkNode):
+    """`<sink type="http">` (the default sink): sends its input as JSON in one request."""
+
     type = "http"
-    default_type = True
     required_config = ("url",)
     choices: ClassVar[Mapping[str, tuple[str, ...]]] = {"method": HTTP_METHODS}
     lifted = HTTP_LIFTED

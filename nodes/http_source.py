@@ -13,8 +13,9 @@ from flowscript.nodes.data import HTTP_LIFTED, HTTP_METHODS, SourceNode
 
 @dataclass(kw_only=True, slots=True)
 class HttpSource(SourceNode):
+    """`<source type="http">` (the default source): one HTTP request, its answer as the output."""
+
     type = "http"
-    default_type = True
     required_config = ("url",)
     choices: ClassVar[Mapping[str, tuple[str, ...]]] = {"method": HTTP_METHODS}
     lifted = HTTP_LIFTED

@@ -17,6 +17,8 @@ from flowscript.syntax.xml_reader import Element, Text
 
 @dataclass(kw_only=True, slots=True)
 class IfNode(ControlNode):
+    """`<if>`: runs `<then>` or `<else>` by its condition."""
+
     kind = "if"
     condition: str
     then: list[BodyItem] = field(default_factory=list)

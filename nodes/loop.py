@@ -23,6 +23,8 @@ ITERATION = frozenset({"$iteration"})
 
 @dataclass(kw_only=True, slots=True)
 class LoopNode(ControlNode):
+    """`<loop>`: its body up to `max` times, until its `break` condition holds."""
+
     kind = "loop"
     max: str | None = None  # a whole number, or a template giving one; None: 1000
     break_: str | None = None

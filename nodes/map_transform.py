@@ -13,6 +13,8 @@ from flowscript.nodes.data import ITEM_NAMES, TransformNode, item_names
 
 @dataclass(kw_only=True, slots=True)
 class MapTransform(TransformNode):
+    """`<transform type="map">`: each item through the expression."""
+
     type = "map"
     required_config = ("expression",)
     expressions: ClassVar[Mapping[str, frozenset[str]]] = {"expression": ITEM_NAMES}

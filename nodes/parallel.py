@@ -28,12 +28,16 @@ _WAIT = re.compile(r"all|any|n\(([0-9]{1,9})\)")
 
 @dataclass(kw_only=True, slots=True)
 class ParallelBranch:
+    """One `<branch>` of a parallel: its nodes run in a lane of their own."""
+
     body: list[BodyItem] = field(default_factory=list)
     location: Location
 
 
 @dataclass(kw_only=True, slots=True)
 class ParallelNode(ControlNode):
+    """`<parallel>`: its branches at once, each in a lane of its own."""
+
     kind = "parallel"
     branches: list[ParallelBranch]
     concurrency: str | None = None  # None: the run's max concurrency

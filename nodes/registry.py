@@ -1,44 +1,48 @@
-"""Every node kind, registered once. A new kind is one new module and one line here
-(docs/architecture.md, "Adding a node kind")."""
+"""Every node kind, registered once: the element (and `type=`) that writes it and the module
+that holds it. A new kind is one new module and one line here (docs/architecture.md,
+"Adding a node kind"). A kind's module is imported when a workflow first uses it: a
+workflow of file and template nodes never loads the http, ai or loop kinds.
+"""
 
 from __future__ import annotations
 
+import builtins
+import importlib
 from dataclasses import dataclass
 
-from flowscript.nodes.ai_transform import AiTransform
 from flowscript.nodes.base import Node
-from flowscript.nodes.branch import BranchNode
-from flowscript.nodes.checkpoint import CheckpointNode
-from flowscript.nodes.data import DataNode
-from flowscript.nodes.file_sink import FileSink
-from flowscript.nodes.file_source import FileSource
-from flowscript.nodes.filter_transform import FilterTransform
-from flowscript.nodes.foreach import ForeachNode
-from flowscript.nodes.http_sink import HttpSink
-from flowscript.nodes.http_source import HttpSource
-from flowscript.nodes.if_node import IfNode
-from flowscript.nodes.loop import LoopNode
-from flowscript.nodes.map_transform import MapTransform
-from flowscript.nodes.parallel import ParallelNode
-from flowscript.nodes.template_transform import TemplateTransform
-from flowscript.nodes.while_node import WhileNode
 
-KINDS: tuple[type[Node], ...] = (
-    HttpSource,
-    FileSource,
-    TemplateTransform,
-    MapTransform,
-    FilterTransform,
-    AiTransform,
-    HttpSink,
-    FileSink,
-    IfNode,
-    BranchNode,
-    LoopNode,
-    WhileNode,
-    ForeachNode,
-    ParallelNode,
-    CheckpointNode,
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """Where a kind lives: `module:Class` under flowscript.nodes."""
+
+    tag: str
+    type: str | None  # a data kind's type= (a tag's first type is its default); None for the rest
+    where: str
+
+    def load(self) -> builtins.type[Node]:
+        module, _, name = self.where.partition(":")
+        kind: builtins.type[Node] = getattr(importlib.import_module(f"flowscript.nodes.{module}"), name)
+        return kind
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("source", "http", "http_source:HttpSource"),
+    Kind("source", "file", "file_source:FileSource"),
+    Kind("transform", "template", "template_transform:TemplateTransform"),
+    Kind("transform", "map", "map_transform:MapTransform"),
+    Kind("transform", "filter", "filter_transform:FilterTransform"),
+    Kind("transform", "ai", "ai_transform:AiTransform"),
+    Kind("sink", "http", "http_sink:HttpSink"),
+    Kind("sink", "file", "file_sink:FileSink"),
+    Kind("if", None, "if_node:IfNode"),
+    Kind("branch", None, "branch:BranchNode"),
+    Kind("loop", None, "loop:LoopNode"),
+    Kind("while", None, "while_node:WhileNode"),
+    Kind("foreach", None, "foreach:ForeachNode"),
+    Kind("parallel", None, "parallel:ParallelNode"),
+    Kind("checkpoint", None, "checkpoint:CheckpointNode"),
 )
 
 
@@ -46,8 +50,8 @@ KINDS: tuple[type[Node], ...] = (
 class KindTable:
     """The kinds by the element that writes them."""
 
-    data: dict[str, dict[str, type[DataNode]]]  # tag -> type name -> kind, the default type first
-    control: dict[str, type[Node]]  # tag -> kind
+    data: dict[str, dict[str, Kind]]  # tag -> type name -> kind, the default type first
+    control: dict[str, Kind]  # tag -> kind
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -55,12 +59,15 @@ class KindTable:
         return (*self.data, *self.control, "break")
 
 
-def table_of(kinds: tuple[type[Node], ...]) -> KindTable:
-    data: dict[str, dict[str, type[DataNode]]] = {}
-    for kind in sorted((k for k in kinds if issubclass(k, DataNode)), key=lambda k: not k.default_type):
-        data.setdefault(kind.kind, {})[kind.type] = kind
-    data = {tag: data[tag] for tag in dict.fromkeys(k.kind for k in kinds if issubclass(k, DataNode))}
-    return KindTable(data, {k.kind: k for k in kinds if not issubclass(k, DataNode)})
+def table_of(kinds: tuple[Kind, ...]) -> KindTable:
+    data: dict[str, dict[str, Kind]] = {}
+    control: dict[str, Kind] = {}
+    for kind in kinds:
+        if kind.type is None:
+            control[kind.tag] = kind
+        else:
+            data.setdefault(kind.tag, {})[kind.type] = kind
+    return KindTable(data, control)
 
 
 TABLE = table_of(KINDS)

@@ -12,8 +12,9 @@ from flowscript.nodes.data import TransformNode
 
 @dataclass(kw_only=True, slots=True)
 class TemplateTransform(TransformNode):
+    """`<transform type="template">` (the default transform): text from a template."""
+
     type = "template"
-    default_type = True
     required_config = ("template",)
     self_evaluated = frozenset({"template"})
 

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from flowscript.compiler.planner import Plan
 from flowscript.compiler.sites import ALWAYS_BOUND
 from flowscript.nodes.base import ApprovalDecision, ApprovalRequest, Iterations, walk
-from flowscript.nodes.foreach import ForeachNode
 from flowscript.runtime.events import RunEvents
 from flowscript.runtime.execution import NodeExecution, Resources
 from flowscript.runtime.local_backend import run_with_retries
@@ -68,6 +67,8 @@ class ChunkDone:
 
 def chunk_of(step: Step, items: list[Any], indices: range, concurrency: int) -> ChunkExecution:
     """The chunk of `step`'s foreach, with the values its body reads resolved where it runs."""
+    from flowscript.nodes.foreach import ForeachNode  # loaded with the first foreach (nodes/registry.py)
+
     run, frame, node = step.ex.run, step.frame, step.node
     assert isinstance(node, ForeachNode)
     body = list(walk(node.body))
@@ -95,6 +96,7 @@ def chunk_of(step: Step, items: list[Any], indices: range, concurrency: int) -> 
 async def execute_chunk(chunk: ChunkExecution, resources: Resources) -> ChunkDone:
     """Runs the chunk's iterations in this process; a failed iteration is in the outcome (its
     error redacted), so the results of the others still reach the state file."""
+    from flowscript.nodes.foreach import ForeachNode
     from flowscript.runtime.executor import Executor, RunContext, Step
 
     plan = chunk.plan

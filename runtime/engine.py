@@ -38,6 +38,8 @@ ErrorHandler = Callable[[RunState, BaseException], Awaitable[None] | None]
 
 @dataclass
 class RunOptions:
+    """How a run goes: concurrency, timeout, retries, where state and log go."""
+
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     timeout_s: float | None = None  # the whole run
     default_retry: RetrySettings | None = None  # for nodes without their own <on-error>

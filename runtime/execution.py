@@ -61,21 +61,18 @@ class Resources:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = (self.make_client or default_client)()
+            if self.make_client is None:
+                from flowscript.nodes.io.tls import default_client
+
+                self._client = default_client()
+            else:
+                self._client = self.make_client()
         return self._client
 
     async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-
-
-def default_client() -> httpx.AsyncClient:
-    import httpx
-
-    from flowscript.nodes.io.tls import tls_context
-
-    return httpx.AsyncClient(follow_redirects=True, verify=tls_context())
 
 
 async def execute(execution: NodeExecution, resources: Resources) -> dict[str, Any]:

@@ -23,6 +23,8 @@ class ResumeRefused(FlowScriptError):
 
 @dataclass(frozen=True, slots=True)
 class PreparedRun:
+    """A workflow ready to run: loaded, its config resolved, its secrets read."""
+
     loaded: LoadedWorkflow
     config: dict[str, Any]
     secrets: dict[str, str]

@@ -10,8 +10,7 @@ way: a journal line with its number, and a new snapshot only once the journal ha
 as big as the last snapshot, so each result is rewritten a bounded number of times (a
 full snapshot per wave made a chain of 1,000 nodes quadratic); after the last wave (or a
 failed one) just the line, since the run's end writes a snapshot next. Lines are printed
-from pydantic's JSON-mode dump by pydantic-core's encoder (plain_json): they load back
-exactly.
+by orjson (plain_json): they load back exactly.
 """
 
 from __future__ import annotations
@@ -22,8 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pydantic_core
-from pydantic import ValidationError as PydanticValidationError
+import orjson
 
 from flowscript.errors import FlowScriptError
 from flowscript.expressions.printing import escape_surrogates
@@ -49,15 +47,27 @@ def _write_error(what: str, path: Path, error: OSError) -> StateFileError:
 
 
 def plain_json(value: Any) -> str:
-    """Compact JSON of a value made of JSON types only (pydantic's `model_dump(mode="json")`),
-    as Python holds it: integers beyond 2**53 and floats exactly, so the state file loads
-    back what the run had (JavaScript's spellings are for what users read). pydantic-core's
-    encoder takes 0.8 µs for a state-file line where to_json's walk took 9 and json.dumps 4;
-    a string with a lone surrogate, which UTF-8 cannot hold, goes through json.dumps."""
+    """Compact JSON of a value made of JSON types only, as Python holds it: integers beyond
+    2**53 and floats exactly, so the state file loads back what the run had (JavaScript's
+    spellings are for what users read); NaN and infinities are null. orjson writes 100,000
+    records ten times as fast as json.dumps; an integer beyond 64 bits or a string with a lone
+    surrogate, which orjson refuses, goes through json.dumps."""
     try:
-        return pydantic_core.to_json(value, inf_nan_mode="null").decode("utf-8")
-    except pydantic_core.PydanticSerializationError:
-        return escape_surrogates(json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:
+        return escape_surrogates(json.dumps(_nan_free(value), ensure_ascii=False, allow_nan=False,
+                                            separators=(",", ":")))
+
+
+def _nan_free(value: Any) -> Any:
+    """NaN and infinities as null, as orjson writes them (json.dumps would refuse them)."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_free(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_free(v) for v in value]
+    return value
 
 
 def state_path(state_dir: str | os.PathLike[str], workflow_id: str, run_id: str) -> Path:
@@ -87,7 +97,7 @@ class StateStore:
 
     def save(self, state: RunState) -> None:
         """Replaces the snapshot atomically; on failure the previous one (and the journal) stays."""
-        data = self._redactor.value(state.model_dump(mode="json", by_alias=True))
+        data = self._redactor.value(state.to_json_data())
         payload = snapshot_text(data).encode("utf-8")
         try:
             atomic_write_bytes(self.path, payload)
@@ -106,7 +116,7 @@ class StateStore:
 
     def record(self, key: str, result: NodeResult) -> None:
         """Appends one finished node execution to the journal (flushed, so a kill keeps it)."""
-        data = self._redactor.value(result.model_dump(mode="json", by_alias=True))
+        data = self._redactor.value(result.to_json_data())
         self._append(plain_json({"key": key, "result": data}))
 
     def _append(self, line: str) -> None:
@@ -161,8 +171,8 @@ def load_state(path: str | os.PathLike[str]) -> RunState:
     except OSError as e:
         raise StateFileError(f"cannot read state file {path}: {e.strerror}") from None
     try:
-        state = RunState.model_validate(json.loads(raw))
-    except (ValueError, PydanticValidationError) as e:
+        state = RunState.from_json_data(json.loads(raw))
+    except (ValueError, TypeError) as e:
         raise StateFileError(f"{path} is not a FlowScript state file: {str(e).splitlines()[0]}") from None
     for key, entry in _journal_entries(journal_path(path)):
         if isinstance(entry, NodeResult):
@@ -184,7 +194,7 @@ def _journal_entries(path: Path) -> list[tuple[str, NodeResult | int]]:
             if "currentWave" in item:  # a wave finished
                 entries.append(("", int(item["currentWave"])))
             else:
-                entries.append((item["key"], NodeResult.model_validate(item["result"])))
-        except (ValueError, KeyError, TypeError, PydanticValidationError):
+                entries.append((item["key"], NodeResult.from_json_data(item["result"])))
+        except (ValueError, KeyError, TypeError):
             continue  # a torn line from a killed process
     return entries

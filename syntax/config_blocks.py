@@ -45,6 +45,8 @@ class NotABlock:
 
 @dataclass(slots=True)
 class _Line:
+    """One `key: value` line of a block, with the offsets its errors point at."""
+
     indent: int
     key: str
     value: str | None  # None: `key:` opening a nested mapping

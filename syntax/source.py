@@ -10,7 +10,7 @@ so one pass shows every problem.
 from __future__ import annotations
 
 import bisect
-import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flowscript.errors import FlowScriptError, MultipleErrors, ParseError, SourceLocation, ValidationError
@@ -76,7 +76,9 @@ def hint_with(close: str | None, rest: str) -> str:
     return f"{close} {rest}" if close else rest
 
 
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...], fmt: str = "'{}'") -> str | None:
+def did_you_mean(word: str, choices: Iterable[str], fmt: str = "'{}'") -> str | None:
     """A "did you mean" phrase for the closest choice, when one is close enough."""
+    import difflib  # only for hints: a valid workflow never loads it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean {fmt.format(close[0])}?" if close else None

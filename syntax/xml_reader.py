@@ -73,6 +73,8 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Attribute:
+    """An attribute as written: its value's span maps every character back to the file."""
+
     name: str
     value: Span
     offset: int  # of the name
@@ -80,11 +82,15 @@ class Attribute:
 
 @dataclass(frozen=True, slots=True)
 class Text:
+    """Text between elements, kept so a stray character can be reported where it is."""
+
     span: Span
 
 
 @dataclass(slots=True)
 class Element:
+    """An element and its children, with the offsets errors point at."""
+
     tag: str
     offset: int  # of the `<`
     attributes: dict[str, Attribute] = field(default_factory=dict)

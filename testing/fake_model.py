@@ -42,6 +42,8 @@ class AiRequest:
 
 @dataclass
 class _Reply:
+    """One queued answer of the fake model."""
+
     output: Any
     status: int = 200
     usage: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 10, "completion_tokens": 5,

@@ -11,15 +11,23 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo
-
-import isodate
-from dateutil import parser as dateutil_parser
-from dateutil.relativedelta import relativedelta
+from typing import TYPE_CHECKING, Any
 
 from flowscript.expressions.functions.common import eval_error
+from flowscript.expressions.functions.lazy import lazy
 from flowscript.expressions.values import is_number, to_number, type_name
+
+if TYPE_CHECKING:
+    import zoneinfo
+
+    import isodate
+    from dateutil import parser as dateutil_parser
+    from dateutil import relativedelta as _rd
+else:
+    isodate = lazy("isodate")
+    dateutil_parser = lazy("dateutil.parser")
+    zoneinfo = lazy("zoneinfo")
+    _rd = lazy("dateutil.relativedelta")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})\Z")
@@ -108,7 +116,7 @@ def _zone(name: str) -> tzinfo:
             raise eval_error(f"invalid time zone offset '{text}'")
         return timezone(timedelta(minutes=-minutes if m.group(1) == "-" else minutes))
     try:
-        return ZoneInfo(text)
+        return zoneinfo.ZoneInfo(text)
     except Exception:  # zoneinfo raises several types for bad keys (ValueError, OSError...)
         raise eval_error(f"unknown time zone '{text}'") from None
 
@@ -125,22 +133,22 @@ _DURATION_UNITS = {
 }  # fmt: skip
 
 
-def duration(value: Any) -> relativedelta:
+def duration(value: Any) -> _rd.relativedelta:
     """"P1DT2H" (ISO 8601), {days: 1, hours: 2} or a number of milliseconds, as a relativedelta."""
     if is_number(value):
-        return relativedelta(microseconds=_finite(value, "duration") * 1000)  # type: ignore[arg-type]  # floats work; the stubs say int
+        return _rd.relativedelta(microseconds=_finite(value, "duration") * 1000)  # type: ignore[arg-type]  # floats work; the stubs say int
     if isinstance(value, str):
         try:
             parsed = isodate.parse_duration(value.strip())
         except (isodate.ISO8601Error, ValueError, TypeError, ArithmeticError):
             raise eval_error(f"invalid ISO 8601 duration '{value}' (e.g. 'P1D', 'PT2H30M')") from None
         if isinstance(parsed, timedelta):
-            return relativedelta(days=parsed.days, seconds=parsed.seconds, microseconds=parsed.microseconds)
+            return _rd.relativedelta(days=parsed.days, seconds=parsed.seconds, microseconds=parsed.microseconds)
         years, months = float(parsed.years), float(parsed.months)
         if not (years.is_integer() and months.is_integer()):
             raise eval_error(f"fractional years or months are not supported in '{value}'")
         t = parsed.tdelta
-        return relativedelta(years=int(years), months=int(months), days=t.days, seconds=t.seconds,
+        return _rd.relativedelta(years=int(years), months=int(months), days=t.days, seconds=t.seconds,
                              microseconds=t.microseconds)
     if isinstance(value, Mapping):
         fields: dict[str, float] = {}
@@ -160,7 +168,7 @@ def duration(value: Any) -> relativedelta:
         try:
             units: dict[str, Any] = {unit: fields.get(unit, 0)
                                      for unit in ("weeks", "days", "hours", "minutes", "seconds")}
-            return relativedelta(years=int(fields.get("years", 0)), months=int(fields.get("months", 0)),
+            return _rd.relativedelta(years=int(fields.get("years", 0)), months=int(fields.get("months", 0)),
                                  microseconds=ms * 1000, **units)  # type: ignore[arg-type]  # floats work
         except (OverflowError, ValueError) as e:
             raise eval_error(f"invalid duration: {e}") from None

@@ -172,6 +172,10 @@ def _set_in(ctx: EvalContext, obj: Any, parts: list[Any], value: Any) -> Any:
 def set_(ctx: EvalContext, obj: Any, path: Any, value: Any) -> Any:
     """set(obj, path, value)
     A new object with value at the key path ("a.b" creates {a: {b: value}} as needed)."""
+    if type(obj) is dict and type(path) is str and path.isidentifier():  # one plain key: map's usual case
+        out = dict(obj)
+        out[path] = value
+        return out
     parts = path_parts(path)
     if not parts:
         return obj

@@ -8,15 +8,19 @@ hanging the engine.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
-
-import regex
+from typing import TYPE_CHECKING, Any
 
 from flowscript.expressions.functions.common import eval_error, text
+from flowscript.expressions.functions.lazy import lazy
 from flowscript.expressions.functions.registry import builtin
 from flowscript.expressions.limits import EvalContext
 
-_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "u": 0, "g": 0}
+if TYPE_CHECKING:
+    import regex
+else:
+    regex = lazy("regex")
+
+_FLAGS = {"i": "IGNORECASE", "m": "MULTILINE", "s": "DOTALL", "u": None, "g": None}  # names: regex loads late
 MAX_PATTERN_LENGTH = 10_000
 
 
@@ -26,7 +30,8 @@ def _compile(pattern: str, flags: str) -> regex.Pattern[str]:
     for flag in flags:
         if flag not in _FLAGS:
             raise eval_error(f"unsupported regular-expression flag {flag!r} (use i, m, s, g)")
-        bits |= _FLAGS[flag]
+        name = _FLAGS[flag]
+        bits |= getattr(regex, name) if name else 0
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise eval_error("regular expression is too long")
     try:

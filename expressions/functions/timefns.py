@@ -8,9 +8,7 @@ aware: adding P1M to January 31 gives the last day of February.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-
-from dateutil.relativedelta import relativedelta
+from typing import TYPE_CHECKING, Any
 
 from flowscript.expressions.functions.common import eval_error, text
 from flowscript.expressions.functions.dates import (
@@ -24,8 +22,14 @@ from flowscript.expressions.functions.dates import (
     to_millis,
     zone,
 )
+from flowscript.expressions.functions.lazy import lazy
 from flowscript.expressions.functions.registry import builtin
 from flowscript.expressions.values import to_number
+
+if TYPE_CHECKING:
+    from dateutil import relativedelta as _rd
+else:
+    _rd = lazy("dateutil.relativedelta")
 
 
 @builtin("time")
@@ -143,7 +147,7 @@ def diff(a: Any, b: Any, unit: Any = None) -> int | None:
     if x is None or y is None:
         return None
     if name in ("months", "years"):
-        rd = relativedelta(x, y)
+        rd = _rd.relativedelta(x, y)
         months = rd.years * 12 + rd.months
         return months if name == "months" else int(months / 12)
     micros = (x - y) // timedelta(microseconds=1)
@@ -200,7 +204,7 @@ def _boundary(value: Any, unit: Any, tz: Any, end: bool) -> str | None:
         start = _start(dt.astimezone(zone(tz)), name)
         if not end:
             return iso(start)
-        step = relativedelta(**{("weeks" if name == "week" else name + "s"): 1})  # type: ignore[arg-type]
+        step = _rd.relativedelta(**{("weeks" if name == "week" else name + "s"): 1})  # type: ignore[arg-type]
         return iso(start + step - timedelta(milliseconds=1))
     except (OverflowError, ValueError):
         return None

@@ -10,15 +10,20 @@ import base64
 import binascii
 import hashlib
 import json
-import uuid as _uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from flowscript.expressions.functions.common import eval_error, integer, text
+from flowscript.expressions.functions.lazy import lazy
 from flowscript.expressions.functions.registry import builtin
 from flowscript.expressions.limits import EvalContext
 from flowscript.expressions.printing import to_json_limited
 from flowscript.expressions.values import normalize_int
+
+if TYPE_CHECKING:
+    import uuid as _uuid
+else:
+    _uuid = lazy("uuid")
 
 _HASHES = (
     "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "sha3_512", "blake2b", "blake2s",

@@ -11,3 +11,29 @@ atomic (the one atomic file writer), file_formats + files (file source/sink), ht
 + http_response + extract + http (http source/sink), schema_dsl + ai_settings + ai_protocol + ai
 (ai transform).
 """
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import Any
+
+
+def _real_httpx_cli(*args: Any, **kwargs: Any) -> Any:
+    del sys.modules["httpx._main"]
+    return importlib.import_module("httpx._main").main(*args, **kwargs)
+
+
+def _without_httpx_cli() -> None:
+    """httpx's package imports its command line (click, rich and pygments: about 60 ms, more
+    than the rest of a small run) whenever they are installed, and Prefect installs them.
+    Until httpx imports it lazily (encode/httpx#3547), a stand-in is registered before httpx
+    is first imported; its `main` loads the real one, so `httpx.main` still works."""
+    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+        stand_in = types.ModuleType("httpx._main")
+        stand_in.main = _real_httpx_cli  # type: ignore[attr-defined]
+        sys.modules["httpx._main"] = stand_in
+
+
+_without_httpx_cli()

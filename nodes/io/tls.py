@@ -1,9 +1,13 @@
-"""One TLS context per process (per CA setting) for the HTTP client of http and ai nodes."""
+"""The HTTP client of http and ai nodes, with one TLS context per process (per CA setting)."""
 
 from __future__ import annotations
 
 import os
 import ssl
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
 
 _TLS_CONTEXTS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
 
@@ -17,3 +21,9 @@ def tls_context() -> ssl.SSLContext:
     if key not in _TLS_CONTEXTS:
         _TLS_CONTEXTS[key] = httpx.create_ssl_context()
     return _TLS_CONTEXTS[key]
+
+
+def default_client() -> httpx.AsyncClient:
+    import httpx
+
+    return httpx.AsyncClient(follow_redirects=True, verify=tls_context())

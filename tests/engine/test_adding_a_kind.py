@@ -25,7 +25,7 @@ def wait_kind(monkeypatch: pytest.MonkeyPatch) -> type:
     module = types.ModuleType("flowscript.nodes.wait")
     monkeypatch.setitem(sys.modules, module.__name__, module)
     exec(compile(code.group(1), "nodes/wait.py", "exec"), module.__dict__)
-    monkeypatch.setattr(registry, "TABLE", registry.table_of((*registry.KINDS, module.WaitNode)))
+    monkeypatch.setattr(registry, "TABLE", registry.table_of((*registry.KINDS, registry.Kind("wait", None, "wait:WaitNode"))))
     return module.WaitNode
 
 

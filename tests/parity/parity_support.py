@@ -115,7 +115,7 @@ def snapshot(outcome: RunOutcome) -> Snapshot:
             "type": type(failure).__name__, "message": failure.message, "code": failure.code,
             "cancelled": failure.cancelled, "failures": [(f.node_id, f.key, f.message) for f in failure.failures]},
             text),
-        node_results={key: masked_result(result.model_dump(mode="json", by_alias=True), text)
+        node_results={key: masked_result(result.to_json_data(), text)
                       for key, result in outcome.state.node_results.items()},
         files=files, workflows=workflows, state_files=state_files)
 

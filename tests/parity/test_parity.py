@@ -132,7 +132,7 @@ async def test_a_failing_wave_reports_both_failures_and_stops(tmp_path):
     assert snapshot.failure["message"].startswith("2 nodes failed: ")
     assert [snapshot.node_results[k]["status"] for k in ("gone", "broken", "ok")] == ["failed", "failed", "success"]
     assert "later" not in snapshot.node_results
-    assert [e["message"] for e in local.state.model_dump(by_alias=True)["errors"]] == [
+    assert [e["message"] for e in local.state.to_json_data()["errors"]] == [
         "HTTP 404: Not Found", "HTTP 500: Internal Server Error"]
 
 

@@ -101,7 +101,7 @@ def test_a_failed_snapshot_keeps_the_previous_one_and_the_run_resumes(flow, serv
                                                                     "save": "success"}
     assert json.loads(state_file.read_text())["nodeResults"] == {}  # the snapshot itself is the start one
     kept.owner = None  # the failed process is this one, still alive
-    state_file.write_text(kept.to_json())
+    state_file.write_text(json.dumps(kept.to_json_data()))
     code, output = _cli("resume", str(state_file))
     assert code == 0, output
     assert server.committed["/fetch"] == 1
@@ -263,7 +263,7 @@ def test_a_real_full_disk_in_the_middle_of_the_journal(tmp_path, monkeypatch):
         kept = load_state(disk / "big" / "r.json")
         assert kept.status == "running" and kept.node_results == {}
         kept.owner = None  # the failed run was this process
-        (disk / "big" / "r.json").write_text(kept.to_json())
+        (disk / "big" / "r.json").write_text(json.dumps(kept.to_json_data()))
         subprocess.run(["mount", "-o", "remount,size=1m", str(disk)], check=True)
         code, output = _cli("resume", str(disk / "big" / "r.json"), "--no-log")
         assert code == 0, output
