@@ -2,8 +2,9 @@
 
 `flow_for(path)` builds the flow (`flowscript run FILE` calls it in this process). A
 deployment's entrypoint is `flowscript.flows.workflow_flows.<name>`: when Prefect (a
-worker, `flowscript serve`) loads it, this module finds the workflow named `<name>` in
-the folder FLOWSCRIPT_WORKFLOWS_DIR names and builds its flow. Everything a flow does
+worker, `flowscript serve`, `prefect deploy`) loads it, this module finds the workflow
+named `<name>` in the folder FLOWSCRIPT_WORKFLOWS_DIR names (a deployment's pull step sets
+it to the run's folder on the worker), else in the current folder, and builds its flow. Everything a flow does
 lives in `prefect_backend/` and `runtime/`; this module stays thin.
 """
 
@@ -41,9 +42,9 @@ def workflow_files(folder: str | os.PathLike[str]) -> list[Path]:
 
 
 def __getattr__(name: str) -> Flow:
-    folder = os.environ.get(WORKFLOWS_DIR_ENV)
-    if not folder or name.startswith("__"):
+    if name.startswith("__"):
         raise AttributeError(name)
+    folder = os.environ.get(WORKFLOWS_DIR_ENV) or os.getcwd()
     for path in workflow_files(folder):
         try:
             if entry_name(parse_workflow_file(path).meta.name) == name:
