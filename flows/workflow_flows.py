@@ -38,7 +38,11 @@ def flow_for(path: str | os.PathLike[str]) -> Flow:
 
 
 def workflow_files(folder: str | os.PathLike[str]) -> list[Path]:
-    return sorted(p for p in Path(folder).rglob("*.flow.md") if not any(part.startswith(".") for part in p.parts))
+    """The folder's workflows; hidden files and folders inside it are skipped (the folder itself
+    may be hidden or under a hidden one: a run's folder is under ~/.flowscript)."""
+    root = Path(folder)
+    return sorted(p for p in root.rglob("*.flow.md")
+                  if not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 def __getattr__(name: str) -> Flow:
