@@ -83,6 +83,7 @@ async def test_a_worker_elsewhere_runs_a_deployment_pulled_from_git(server, api,
     assert clone == {"prefect.deployments.steps.git_clone": {"id": "clone", "repository": f"file://{repo}",
                                                              "branch": "release"}}
     assert chdir == {"prefect.deployments.steps.set_working_directory": {"directory": "{{ clone.directory }}/flows"}}
+    assert copy == {"flowscript.deployments.steps.copy_workflow": {"workflow": "pulled", "path": "pulled.flow.md"}}
     with worker(server.api_url, "from-git", tmp_path / "B") as b:
         flow_run = await api.create_flow_run_from_deployment(deployed.id, parameters={"label": "git"})
         flow_run = await wait_for(api, flow_run.id)
@@ -108,9 +109,9 @@ config:
 
 
 async def test_a_failed_run_retried_on_another_worker_reuses_the_stored_results(server, api, tmp_path):
+    from loopback import CountingServer
     from prefect.filesystems import LocalFileSystem
     from prefect.states import Scheduled
-    from loopback import CountingServer
 
     await create_pool(api, "retried")
     await LocalFileSystem(basepath=str(tmp_path / "shared")).asave("shared-results", overwrite=True, client=api)
