@@ -26,7 +26,8 @@ from uuid import UUID
 import httpx
 from prefect._flow_run_suspension import mark_flow_run_suspension_requested
 from prefect.client.orchestration import PrefectClient, get_client
-from prefect.context import FlowRunContext
+from prefect.client.schemas.objects import State, StateType
+from prefect.context import FlowRunContext, TaskRunContext
 from prefect.events.actions import ResumeFlowRun
 from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 from prefect.exceptions import FlowPauseTimeout, Pause
@@ -108,6 +109,7 @@ async def _suspended(request: ApprovalRequest, form: type[Approval], timeout: in
             if state is not None and state.is_paused():
                 get_run_logger().info(f"checkpoint {request.checkpoint_id}: the flow run is suspended until "
                                       f"answered (or {timeout}s, then {request.default})")
+                await _task_run_suspended(client)
                 mark_flow_run_suspension_requested(flow_run_id, state)  # the flow's other task runs stop too
                 raise Pause(state=state)
         answer = await _answer(client, flow_run_id, key)
@@ -125,6 +127,15 @@ async def _answer(client: PrefectClient, flow_run_id: UUID, key: str) -> str | N
         if error.response.status_code == 404:
             return None
         raise
+
+
+async def _task_run_suspended(client: PrefectClient) -> None:
+    """The checkpoint's task run ends here as Suspended (the rerun asks again in a task run of its
+    own), rather than staying Running in the UI for ever."""
+    context = TaskRunContext.get()
+    if context is not None:
+        await client.set_task_run_state(context.task_run.id, State(type=StateType.PAUSED, name="Suspended",
+                                                                   message="the flow run is suspended"), force=True)
 
 
 def timeout_automation_name(flow_run_id: UUID, key: str) -> str:

@@ -205,6 +205,8 @@ async def test_a_suspended_checkpoint_frees_the_worker_and_each_side_effect_happ
     assert left == []  # each rerun deletes its timeout's automation
     tasks = await api.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[runs["approve"]])))
     assert sorted(t.name for t in tasks if t.state.is_completed() and t.name == "before") == ["before"]
+    assert sorted((t.name, t.state.name) for t in tasks if t.name == "review") == [("review", "Completed"),
+                                                                                  ("review", "Suspended")]
 
 
 async def _wait_for_form(client, flow_run_id) -> None:
