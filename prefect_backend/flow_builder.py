@@ -172,7 +172,9 @@ async def _publish(launch: Launch, state: RunState, redactor: Redactor) -> None:
 def deployed_launch(plan: Plan) -> Launch:
     """A run started by Prefect (a deployment, a schedule, the UI): it works in the workflow
     file's folder (relative paths in the workflow are relative to it) and keeps its state
-    files there, unless FLOWSCRIPT_STATE_DIR says where."""
+    files there, unless FLOWSCRIPT_STATE_DIR says where. On a worker, that folder is the run's
+    own (`$FLOWSCRIPT_HOME/runs/<workflow>/<flow-run-id>`, filled by the deployment's pull
+    step); under `flowscript serve`, the served folder."""
     folder = Path(plan.workflow.path).resolve().parent if plan.workflow.path else Path.cwd()
     state_dir = os.environ.get("FLOWSCRIPT_STATE_DIR") or folder / DEFAULT_STATE_DIR
     return Launch(options=RunOptions(workdir=folder, state_dir=Path(state_dir)))
