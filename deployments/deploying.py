@@ -35,7 +35,7 @@ from flowscript.compiler.schedules import Schedule, schedule_of
 from flowscript.deployments.options import DeployOptions
 from flowscript.deployments.schedules import check_schedules, prefect_schedules
 from flowscript.deployments.steps import pack_workflow
-from flowscript.errors import FlowScriptError, MultipleErrors, ValidationError
+from flowscript.errors import FlowScriptError, MultipleErrors, SourceLocation, ValidationError
 from flowscript.flows.workflow_flows import WORKFLOWS_DIR_ENV, entry_name, flow_for, workflow_files
 
 STEPS = "flowscript.deployments.steps"
@@ -127,8 +127,20 @@ def workflow_deployments(folder: str | os.PathLike[str], options: DeployOptions)
     _check_options(options)
     defaults = _parameter_defaults([w for _, w in loaded], options.params)
     return [WorkflowDeployment(path, workflow.meta.name, schedule_of(workflow),
-                               _deployment(path, root, workflow, defaults[workflow.meta.name], options))
+                               _refused_as_invalid(path, workflow, defaults[workflow.meta.name], root, options))
             for path, workflow in loaded]
+
+
+def _refused_as_invalid(path: Path, workflow: Workflow, parameters: dict[str, Any], root: Path,
+                        options: DeployOptions) -> RunnerDeployment:
+    """The deployment; what Prefect's own models refuse (a schedule, a name, a tag) is the
+    workflow's problem, reported at the file, never an internal error."""
+    try:
+        return _deployment(path, root, workflow, parameters, options)
+    except ValueError as error:  # pydantic's ValidationError is one
+        code = "VALID_INVALID_SCHEDULE" if "schedule" in str(error).lower() else "VALID_INVALID_FIELD_TYPE"
+        raise ValidationError(f"Prefect refuses the deployment of {workflow.meta.name}: {error}", code=code,
+                              location=SourceLocation(1, 1, str(path))) from None
 
 
 def _load(root: Path) -> list[tuple[Path, Workflow]]:
