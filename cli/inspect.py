@@ -75,11 +75,9 @@ def _schedule_diagnostics(workflow: Any, *, strict: bool) -> list[Any]:
     trigger = workflow.meta.trigger
     if trigger.type != "schedule" or "cron" not in trigger.config:
         return []
-    try:
-        from flowscript.deployments.schedules import check_schedules  # type: ignore[import-not-found]
-    except ImportError:
-        return []
-    return list(check_schedules(workflow))
+    from flowscript.deployments.schedules import check_schedules
+
+    return check_schedules(workflow)
 
 
 def parse(args: argparse.Namespace) -> int:

@@ -74,6 +74,32 @@ def resolve_config(meta: WorkflowMeta, given: Mapping[str, Any], *, from_text: b
     return config
 
 
+def values_from_text(meta: WorkflowMeta, given: Mapping[str, str]) -> dict[str, Any]:
+    """Values given as text (`--param key=value` of a deployment), read and checked as `-c`
+    values are, without the defaults or required fields of a run; raises on unknown keys and
+    wrong types."""
+    errors: list[ValidationError] = []
+    values: dict[str, Any] = {}
+    for key, text in given.items():
+        field = meta.config.get(key)
+        if field is None:
+            names = ", ".join(meta.config) or "(none)"
+            errors.append(ValidationError(f"'{key}' is not a config field of workflow '{meta.name}'",
+                                          code="VALID_INVALID_FIELD_TYPE", hint=f"declared fields: {names}"))
+            continue
+        value = _from_text(field, text)
+        if not matches_type(field, value):
+            errors.append(ValidationError(f"config field '{key}' must be a {field.type}, got {json.dumps(text)}",
+                                          code="VALID_TYPE_MISMATCH", hint=_type_hint(field)))
+            continue
+        values[key] = value
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise MultipleErrors(list(errors))
+    return values
+
+
 def _from_text(field: ConfigField, text: Any) -> Any:
     if field.type == "string" or not isinstance(text, str):
         return text

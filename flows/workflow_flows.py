@@ -2,8 +2,9 @@
 
 `flow_for(path)` builds the flow (`flowscript run FILE` calls it in this process). A
 deployment's entrypoint is `flowscript.flows.workflow_flows.<name>`: when Prefect (a
-worker, `flowscript serve`) loads it, this module finds the workflow named `<name>` in
-the folder FLOWSCRIPT_WORKFLOWS_DIR names and builds its flow. Everything a flow does
+worker, `flowscript serve`, `prefect deploy`) loads it, this module finds the workflow
+named `<name>` in the folder FLOWSCRIPT_WORKFLOWS_DIR names (a deployment's pull step sets
+it to the run's folder on the worker), else in the current folder, and builds its flow. Everything a flow does
 lives in `prefect_backend/` and `runtime/`; this module stays thin.
 """
 
@@ -37,13 +38,17 @@ def flow_for(path: str | os.PathLike[str]) -> Flow:
 
 
 def workflow_files(folder: str | os.PathLike[str]) -> list[Path]:
-    return sorted(p for p in Path(folder).rglob("*.flow.md") if not any(part.startswith(".") for part in p.parts))
+    """The folder's workflows; hidden files and folders inside it are skipped (the folder itself
+    may be hidden or under a hidden one: a run's folder is under ~/.flowscript)."""
+    root = Path(folder)
+    return sorted(p for p in root.rglob("*.flow.md")
+                  if not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 def __getattr__(name: str) -> Flow:
-    folder = os.environ.get(WORKFLOWS_DIR_ENV)
-    if not folder or name.startswith("__"):
+    if name.startswith("__"):
         raise AttributeError(name)
+    folder = os.environ.get(WORKFLOWS_DIR_ENV) or os.getcwd()
     for path in workflow_files(folder):
         try:
             if entry_name(parse_workflow_file(path).meta.name) == name:

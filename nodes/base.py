@@ -228,6 +228,7 @@ class ApprovalRequest:
     timeout_s: float | None
     default: Action
     input: Any
+    suspend: bool | None = None  # a deployed run's wait: True suspends, False pauses, None by the timeout
 
 
 @dataclass(frozen=True, slots=True)

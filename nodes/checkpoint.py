@@ -1,6 +1,10 @@
-"""`<checkpoint prompt="..." timeout="ms" default="approve|reject">`: asks for approval through
-the backend (a terminal prompt, a Prefect approval form); no answer within `timeout` takes
-the default action (docs/language.md#checkpoint). A reject ends the run cancelled.
+"""`<checkpoint prompt="..." timeout="ms" default="approve|reject" suspend="true|false">`: asks
+for approval through the backend (a terminal prompt, a Prefect approval form); no answer
+within `timeout` takes the default action (docs/language.md#checkpoint). A reject ends the
+run cancelled. In a deployed run, `suspend` says how the flow run waits: suspended (its
+process exits and the worker is free; the answer reruns the flow, which reuses what
+succeeded) or paused (its process waits); without it, a wait over ten minutes suspends
+(docs/deploying.md#long-approvals-free-the-worker).
 
 Output: `{action, input, timedOut, respondedAt}`.
 """
@@ -25,6 +29,7 @@ class CheckpointNode(ControlNode):
     prompt: str | None = None
     timeout: str | None = None  # milliseconds, or a template giving them
     default: Literal["approve", "reject"] = "reject"
+    suspend: bool | None = None  # None: by the timeout (over ten minutes suspends a deployed run)
 
     def sites(self) -> Iterator[Site]:
         yield from site(self, "prompt", self.prompt, "template")
@@ -34,7 +39,7 @@ class CheckpointNode(ControlNode):
         prompt = step.render(self.prompt) if self.prompt else f"Continue past checkpoint '{self.id}'?"
         timeout_ms = step.whole_number(self.timeout, "checkpoint timeout", None)
         request = ApprovalRequest(self.id, step.key, prompt, None if timeout_ms is None else timeout_ms / 1000,
-                                  self.default, step.input)
+                                  self.default, step.input, self.suspend)
         decision = await step.ask(request)
         output = {"action": decision.action, "input": step.input, "timedOut": decision.timed_out,
                   "respondedAt": decision.responded_at}
@@ -44,7 +49,7 @@ class CheckpointNode(ControlNode):
 
     @classmethod
     def read(cls, reader: NodeReader, el: Element, loops: tuple[str, ...]) -> CheckpointNode:
-        names = ("prompt", "timeout", "default")
+        names = ("prompt", "timeout", "default", "suspend")
         values, rest = reader.fields(el, names, names)
         base = reader.base(el, values)
         for child in rest:
@@ -53,5 +58,6 @@ class CheckpointNode(ControlNode):
             else:
                 reader.unknown_child(child, "checkpoint", names)
         default = reader.choice(el, values, "default", ("approve", "reject")) or "reject"
+        suspend = reader.choice(el, values, "suspend", ("true", "false"))
         return cls(**base, prompt=values.get("prompt", (None,))[0], timeout=reader.number(el, values, "timeout", 0),
-                   default=default)  # type: ignore[arg-type]
+                   default=default, suspend=None if suspend is None else suspend == "true")  # type: ignore[arg-type]

@@ -188,6 +188,7 @@ class PrefectBackend:
     run_id: str
     secrets: list[str] = field(default_factory=list)
     persist_results: bool = True
+    result_storage: Any = None  # a Prefect storage block for the task results (None: Prefect's default)
     chunk_threshold: int = DEFAULT_CHUNK_THRESHOLD
     interactive: bool | None = None
     approvals: Literal["terminal", "prefect"] = "terminal"  # deployed runs ask in the Prefect UI
@@ -200,9 +201,11 @@ class PrefectBackend:
         self._serializer = RedactedJSONSerializer.with_secrets(self.secrets)
         self._tasks: dict[tuple[str, str], Any] = {}  # (node id, tag) -> its Prefect task
         self._task_runs: dict[str, UUID] = {}  # execution key -> its task run, for the graph's edges
-        keep = (dict(persist_result=True, result_serializer=self._serializer,
-                     cache_key_fn=ResultKey(self.workflow_id, self.run_id))
-                if self.persist_results else dict(cache_policy=NO_CACHE))
+        keep: dict[str, Any] = (dict(persist_result=True, result_serializer=self._serializer,
+                                     cache_key_fn=ResultKey(self.workflow_id, self.run_id))
+                                if self.persist_results else dict(cache_policy=NO_CACHE))
+        if self.persist_results and self.result_storage is not None:
+            keep["result_storage"] = self.result_storage  # where a retry on another worker finds them
         self._base = node_task.with_options(task_run_name="{key}", **keep)  # this run's result options
         self._control = control_task.with_options(task_run_name="{key}", **keep)
 

@@ -2,8 +2,11 @@
 `input`, and a body that runs the engine with the Prefect backend.
 
 One flow run is one workflow run; its id is the run id. When Prefect retries a failed
-flow run, the body finds that run's state file and resumes it, so nodes that succeeded
-are not run again (and their persisted task results back this up on another machine).
+flow run, or reruns a suspended one after its answer, the body finds that run's state
+file and resumes it, so nodes that succeeded are not run again; on another machine (no
+state file there) their persisted task results answer for them: in the result storage
+block FLOWSCRIPT_RESULT_STORAGE names (a deployment's `--result-storage`), else Prefect's
+default storage.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class Launch:
     interactive: bool | None = None
     approvals: Literal["terminal", "prefect"] = "prefect"  # the CLI asks on its terminal instead
     persist_results: bool = True
+    result_storage: str | None = field(default_factory=lambda: os.environ.get(RESULT_STORAGE_ENV) or None)
     chunk_threshold: int = field(default_factory=lambda: chunk_threshold_from(os.environ))
     limits: asyncio.Future[LimitNames] | None = None
     log_after_flow: bool = False
@@ -71,6 +75,24 @@ def chunk_threshold_from(env: Mapping[str, str]) -> int:
         raise ValidationError(f"FLOWSCRIPT_FOREACH_CHUNK must be a whole number >= 1, got {text!r}",
                               code="VALID_INVALID_FIELD_TYPE", hint="unset it for the default of 100")
     return int(text)
+
+
+RESULT_STORAGE_ENV = "FLOWSCRIPT_RESULT_STORAGE"  # a storage block's slug, e.g. local-file-system/shared
+
+
+async def result_storage_block(slug: str | None) -> Any:
+    """The storage block a slug names (None: Prefect's default storage). Raises ValidationError."""
+    if not slug:
+        return None
+    from prefect.results import aresolve_result_storage
+
+    try:
+        return await aresolve_result_storage(slug)
+    except Exception as error:
+        raise ValidationError(f"result storage block {slug!r} cannot be loaded: {error}",
+                              code="RUN_PREFECT_ERROR",
+                              hint="create it first (e.g. `prefect block create local-file-system`) and name it "
+                                   "as TYPE/NAME, e.g. local-file-system/shared") from None
 
 
 LAUNCH: contextvars.ContextVar[Launch | None] = contextvars.ContextVar("flowscript_launch", default=None)
@@ -106,6 +128,7 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
         blocks = await from_secret_blocks(meta.secrets, launch.options.env)
         secrets = read_secrets(meta.secrets, launch.options.env, blocks,
                                required=used_secrets(plan.workflow) & set(meta.secrets))
+        storage = await result_storage_block(launch.result_storage) if launch.persist_results else None
     except FlowScriptError as e:
         get_run_logger().error(e.render())
         return Failed(message=e.render())
@@ -115,6 +138,7 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
     run_id = state.run_id if state is not None else flow_run_id
     limits = await (launch.limits or read_limits())
     backend = PrefectBackend(meta.name, run_id, list(secrets.values()), persist_results=launch.persist_results,
+                             result_storage=storage,
                              chunk_threshold=launch.chunk_threshold, interactive=launch.interactive,
                              approvals=launch.approvals, shared_limit=shared_limit(limits, meta.name),
                              tag_limits=TagLimits(read_limits, limits),
@@ -148,7 +172,9 @@ async def _publish(launch: Launch, state: RunState, redactor: Redactor) -> None:
 def deployed_launch(plan: Plan) -> Launch:
     """A run started by Prefect (a deployment, a schedule, the UI): it works in the workflow
     file's folder (relative paths in the workflow are relative to it) and keeps its state
-    files there, unless FLOWSCRIPT_STATE_DIR says where."""
+    files there, unless FLOWSCRIPT_STATE_DIR says where. On a worker, that folder is the run's
+    own (`$FLOWSCRIPT_HOME/runs/<workflow>/<flow-run-id>`, filled by the deployment's pull
+    step); under `flowscript serve`, the served folder."""
     folder = Path(plan.workflow.path).resolve().parent if plan.workflow.path else Path.cwd()
     state_dir = os.environ.get("FLOWSCRIPT_STATE_DIR") or folder / DEFAULT_STATE_DIR
     return Launch(options=RunOptions(workdir=folder, state_dir=Path(state_dir)))

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from flowscript.compiler.data_files import data_files
+from flowscript.compiler.data_files import read_paths
 from flowscript.compiler.parser import parse_workflow_file
 
 
@@ -15,7 +15,8 @@ def copy_workflow(path: str | os.PathLike[str], folder: str | os.PathLike[str]) 
     path) into `folder`, at the same relative places; returns the copy's path."""
     source, target = Path(path), Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    for relative in data_files(parse_workflow_file(source)):
+    files, folders = read_paths(parse_workflow_file(source))
+    for relative in [*files, *folders]:
         found = source.parent / relative
         if found.is_dir():
             shutil.copytree(found, target / relative, dirs_exist_ok=True)

@@ -1,5 +1,6 @@
-"""Deployment tests: a real Prefect server (started and stopped here), the examples deployed
-to it with `flowscript deploy`, and `flowscript serve` running them."""
+"""Deployment tests: one real Prefect server for the session (started and stopped here), the
+examples deployed to it with `flowscript deploy` and run by `flowscript serve`, and work
+pools whose workers are real `prefect worker start` processes (workers.py)."""
 
 from __future__ import annotations
 
@@ -40,29 +41,41 @@ class Served:
                               text=True, timeout=timeout)
 
 
+@dataclass(frozen=True)
+class Server:
+    api_url: str
+    home: Path
+
+
 @pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The examples deployed on a fresh server and served by `flowscript serve` in a subprocess."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A fresh `prefect server start` for the session's deployment tests."""
     home = tmp_path_factory.mktemp("prefect-home")
+    with prefect_server(home) as url:
+        yield Server(url, home)
+
+
+@pytest.fixture(scope="session")
+def served(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The examples deployed on the server and served by `flowscript serve` in a subprocess."""
     folder = tmp_path_factory.mktemp("deployed") / "examples"
     shutil.copytree(REPO / "flows" / "examples", folder)
-    with prefect_server(home) as url:
-        served = Served(url, folder)
-        deployed = served.cli("deploy", ".")
-        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-        log = open(home / "serve.log", "w")  # noqa: SIM115  (closed below)
-        process = subprocess.Popen([str(FLOWSCRIPT), "serve", "."], cwd=folder, env=served.env(), stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-        time.sleep(3)
+    served = Served(server.api_url, folder)
+    deployed = served.cli("deploy", ".")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    log = open(server.home / "serve.log", "w")  # noqa: SIM115  (closed below)
+    process = subprocess.Popen([str(FLOWSCRIPT), "serve", "."], cwd=folder, env=served.env(), stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    time.sleep(3)
+    try:
+        yield served
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
         try:
-            yield served
-        finally:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-            log.close()
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
 
 
 @pytest.fixture
@@ -70,4 +83,13 @@ async def client(served: Served):
     from prefect.client.orchestration import PrefectClient
 
     async with PrefectClient(api=served.api_url) as api_client:
+        yield api_client
+
+
+@pytest.fixture
+async def api(server: Server):
+    """A client of the session's server."""
+    from prefect.client.orchestration import PrefectClient
+
+    async with PrefectClient(api=server.api_url) as api_client:
         yield api_client
