@@ -1,4 +1,4 @@
-"""Schedules Prefect accepts, exactly: check_schedules judges a workflow's cron line with
+"""Schedules Prefect accepts, exactly: check_schedules (and so `flowscript validate`) judges a workflow's cron line with
 Prefect's own validation (and refuses two kinds Prefect takes that cannot be meant), at the
 trigger's file:line:column; deploy() refuses before any API call, never with an internal error."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from cli_support import invoke
 from prefect.client.schemas.schedules import CronSchedule
 
 from flowscript.compiler.diagnostics import InvalidWorkflow
@@ -67,6 +68,10 @@ def test_check_schedules_and_prefect_agree(write_flow, cron, prefect, ours):
         assert str(problem.location) == f"{path}:4:27"  # the trigger's config in the frontmatter
         if ours is not None:
             assert ours in problem.message
+    checked = invoke(["validate", str(path)])  # `flowscript validate` says the same
+    assert checked.exit_code == (0 if accepted else 2), checked.output
+    if not accepted:
+        assert f"{path}:4:27: VALID_INVALID_SCHEDULE" in checked.stderr
 
 
 def test_a_block_trigger_is_located_at_its_config(write_flow):
