@@ -17,6 +17,18 @@ from pathlib import Path
 import httpx
 
 
+def stop_group(process: subprocess.Popen, sig: signal.Signals = signal.SIGTERM, grace: float = 20) -> None:
+    """Stops a process started with start_new_session=True and everything it started: `sig`
+    to its process group, then SIGKILL when it has not exited within `grace` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,9 +67,5 @@ def prefect_server(home: Path, *, startup_timeout: float = 90, env: dict[str, st
             time.sleep(0.3)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_group(process)
         log.close()

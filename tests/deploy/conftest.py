@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from prefect_server import prefect_server
+from prefect_server import prefect_server, stop_group
 
 REPO = Path(__file__).resolve().parents[2]
 FLOWSCRIPT = Path(sys.executable).parent / "flowscript"
@@ -70,11 +70,7 @@ def served(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     try:
         yield served
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_group(process, signal.SIGINT, grace=30)
         log.close()
 
 

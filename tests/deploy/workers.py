@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+
+from prefect_server import stop_group
 
 PREFECT = Path(sys.executable).parent / "prefect"
 
@@ -61,12 +62,7 @@ def worker(api_url: str, pool: str, root: Path, *, env: dict[str, str] | None = 
     try:
         yield Worker(home, folder, log_path, process.pid)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
+        stop_group(process)
         log.close()
 
 

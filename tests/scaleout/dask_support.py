@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from loopback import CountingServer
-from prefect_server import free_port
+from prefect_server import free_port, stop_group
 
 DASK = Path(sys.executable).parent / "dask"
 
@@ -71,12 +71,9 @@ def external_cluster(folder: Path, extra_env: dict[str, str] | None = None) -> I
     finally:
         for process in processes:
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                os.killpg(process.pid, signal.SIGTERM)  # all at once, then wait for each
         for process in processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+            stop_group(process)
 
 
 def _wait_for_workers(cluster: Cluster, count: int, timeout: float = 90) -> None:
