@@ -15,7 +15,7 @@ from flowscript.compiler.planner import Plan, build_plan
 from flowscript.compiler.schedules import schedule_of
 from flowscript.compiler.sites import ALWAYS_BOUND, Site, iter_sites, position_in_file, secret_references
 from flowscript.errors import ExpressionError, SourceLocation, ValidationError
-from flowscript.expressions import compile_expression, compile_template
+from flowscript.expressions import check_template, compile_expression
 from flowscript.nodes.base import Node, walk
 from flowscript.nodes.data import DataNode
 from flowscript.syntax.source import Location
@@ -105,14 +105,19 @@ class _Checker:
                          hint="add input=\"node-id\" naming the node whose output it receives", warning=True)
 
     def _site(self, site: Site) -> None:
-        try:
-            compiled = (compile_expression if site.kind == "expression" else compile_template)(
-                site.text, node_ids=self.ids)
-        except ExpressionError as e:
+        """Every finding of one site: a template's bad segment leaves its other segments' names
+        to check, and the secrets it names are checked whatever else is wrong."""
+        if site.kind == "expression":
+            try:
+                errors, names = [], compile_expression(site.text, node_ids=self.ids).name_positions
+            except ExpressionError as e:
+                errors, names = [e], ()
+        else:
+            errors, names = check_template(site.text, node_ids=self.ids)
+        for e in errors:
             self.add(e.code, f"{e.message} (in {site.key} of '{site.owner.id}')",
                      position_in_file(site, e.position, self.file), hint=e.hint)
-            return
-        for name, offset in compiled.name_positions:
+        for name, offset in names:
             if name not in self.ids and name not in ALWAYS_BOUND and name not in site.bound:
                 known = self.ids | ALWAYS_BOUND | site.bound  # only for the hint: not a copy per site
                 self.add("EXPR_UNDEFINED_VARIABLE", f"unknown name '{name}' in {site.key} of '{site.owner.id}' "
