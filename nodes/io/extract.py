@@ -40,7 +40,8 @@ def compile_extract(expression: Any) -> jmespath.parser.ParsedResult | None:
     except jmespath.exceptions.ParseError as e:
         column = (e.lex_position or 0) + 1
         raise config_error("extract", f"invalid JMESPath expression {expression.strip()!r} at column "
-                           f"{column}: {e.msg}", hint="extracts are JMESPath Community expressions: see https://jmespath.site") from None
+                           f"{column}: {e.msg}",
+                           hint="extracts are JMESPath Community expressions: see https://jmespath.site") from None
     except jmespath.exceptions.JMESPathError as e:
         raise config_error("extract", f"invalid JMESPath expression {expression.strip()!r}: {e}") from None
 
