@@ -354,12 +354,14 @@ def _secrets(meta: _Meta, value: Any, node: Node | None) -> list[str]:
     items = node.value if isinstance(node, SequenceNode) else []
     names: list[str] = []
     for i, name in enumerate(value):
+        item = items[i] if i < len(items) else node
         if not isinstance(name, str) or not _SECRET_NAME.fullmatch(name):
-            meta.report("VALID_INVALID_FIELD_TYPE", f"secret name {name!r} is not valid",
-                        items[i] if i < len(items) else node,
+            meta.report("VALID_INVALID_FIELD_TYPE", f"secret name {name!r} is not valid", item,
                         hint="secret names are like environment variables: letters, digits and _")
         elif name not in names:
             names.append(name)
+            if item is not None:  # where it is declared: a missing or unusable value is reported there
+                meta.locations.setdefault(f"secrets.{name}", meta.source.location(meta.at(item)))
     return names
 
 

@@ -102,10 +102,10 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
     meta = plan.workflow.meta
     run_input = parameters.pop(INPUT_PARAMETER, None)
     try:
-        config = resolve_config(meta, {k: v for k, v in parameters.items() if v is not None})
+        config = resolve_config(plan.workflow, {k: v for k, v in parameters.items() if v is not None})
         blocks = await from_secret_blocks(meta.secrets, launch.options.env)
         secrets = read_secrets(meta.secrets, launch.options.env, blocks,
-                               required=used_secrets(plan.workflow) & set(meta.secrets))
+                               required=used_secrets(plan.workflow) & set(meta.secrets), workflow=plan.workflow)
     except FlowScriptError as e:
         get_run_logger().error(e.render())
         return Failed(message=e.render())

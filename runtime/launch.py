@@ -35,9 +35,9 @@ def prepare_run(path: str | os.PathLike[str], config_values: Mapping[str, Any], 
     missing secrets to the backend (Prefect may find them in Secret blocks)."""
     loaded = load_workflow(path)
     meta = loaded.workflow.meta
-    config = resolve_config(meta, config_values, from_text=from_text, base=base_config)
+    config = resolve_config(loaded.workflow, config_values, from_text=from_text, base=base_config)
     required = used_secrets(loaded.workflow) & set(meta.secrets) if require_secrets else set()
-    secrets = read_secrets(meta.secrets, env, required=required)
+    secrets = read_secrets(meta.secrets, env, required=required, workflow=loaded.workflow)
     return PreparedRun(loaded, config, secrets)
 
 

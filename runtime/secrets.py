@@ -14,10 +14,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from flowscript.errors import ValidationError
+from flowscript.compiler.ast import Workflow
+from flowscript.compiler.run_config import declared_at
+from flowscript.errors import MultipleErrors, ValidationError
 
 REDACTED = "***"
-_MIN_SECRET_LENGTH = 3  # shorter values would redact ordinary text
+# A shorter value would redact ordinary text ("42" is in timestamps, counts, `HTTP 429`): a run
+# that holds one is refused (SECRET_TOO_SHORT) rather than writing it.
+MIN_SECRET_LENGTH = 3
+SECRET_TOO_SHORT = "VALID_SECRET_TOO_SHORT"
 _SEPARATORS = re.compile(r"[\\/]+")
 
 
@@ -32,17 +37,29 @@ def written_forms(secret: str) -> set[str]:
 
 
 def read_secrets(names: Iterable[str], env: Mapping[str, str], overrides: Mapping[str, str] | None = None,
-                 *, required: Iterable[str] = ()) -> dict[str, str]:
-    """The declared secrets that have a value; a `required` one without a value is an error."""
+                 *, required: Iterable[str] = (), workflow: Workflow | None = None) -> dict[str, str]:
+    """The declared secrets that have a value. A `required` one without a value is an error, and
+    so is a value too short to be kept out of what the run writes; given the workflow, each
+    error carries the file:line:column of the secret's declaration in the frontmatter."""
+    names = list(names)
     values = {name: env[name] for name in names if env.get(name)}
     values.update({k: v for k, v in (overrides or {}).items() if v})
-    missing = [name for name in required if name not in values]
-    if missing:
-        raise ValidationError(
-            f"secret(s) {', '.join(missing)} used by the workflow have no value",
-            code="VALID_UNDEFINED_SECRET_REF",
-            hint=f"set the environment variable(s) {', '.join(missing)} before running",
-        )
+    wanted = set(required)
+    required = [n for n in names if n in wanted] + sorted(wanted - set(names))  # in declaration order
+    errors = [ValidationError(f"secret '{name}' is used by the workflow but has no value",
+                              code="VALID_UNDEFINED_SECRET_REF", location=declared_at(workflow, f"secrets.{name}"),
+                              hint=f"set the environment variable {name} before running")
+              for name in required if name not in values]
+    errors += [ValidationError(f"secret '{name}' is {len(value)} character(s) long: a value that short cannot be "
+                               "kept out of the state file, the log and messages without changing other text in them",
+                               code=SECRET_TOO_SHORT, location=declared_at(workflow, f"secrets.{name}"),
+                               hint=f"give {name} a value of at least {MIN_SECRET_LENGTH} characters, or pass it as "
+                                    "config (-c) if it need not be kept secret")
+               for name, value in values.items() if len(value) < MIN_SECRET_LENGTH]
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise MultipleErrors(errors)
     return values
 
 
@@ -52,8 +69,8 @@ class Redactor:
 
     def __init__(self, secret_values: Iterable[str]) -> None:
         # Longest first, so a secret that contains another is replaced whole.
-        forms = {form for v in secret_values if len(v) >= _MIN_SECRET_LENGTH for form in written_forms(v)}
-        self._values = sorted((f for f in forms if len(f) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
+        forms = {form for v in secret_values if len(v) >= MIN_SECRET_LENGTH for form in written_forms(v)}
+        self._values = sorted((f for f in forms if len(f) >= MIN_SECRET_LENGTH), key=len, reverse=True)
 
     def __bool__(self) -> bool:
         return bool(self._values)
