@@ -8,6 +8,7 @@ import re
 
 import httpx
 import respx
+from loopback import CountingServer
 
 from flowscript.compiler.loader import load_workflow
 from flowscript.runtime.engine import Engine, RunOptions
@@ -72,6 +73,25 @@ async def test_markdown_log_shape_and_the_rest_of_the_file_is_kept(write_flow, r
     await run(path)  # the second run replaces the log; the document before it is untouched
     again = path.read_text()
     assert again.startswith(original.decode()) and again.count("## Execution Log") == 1
+
+
+async def test_a_body_node_whose_iteration_failed_is_failed_in_the_log_and_says_how_many(write_flow, run):
+    """The row showed the last iteration's status: `success` for a node one of whose iterations
+    failed (the foreach failed because of it)."""
+    answers = {f"/i/{n}": n for n in (1, 2, 3)}
+    with CountingServer(answers, fail_first={"/i/2": [400]}, delays={"/i/2": 0.3}) as server:
+        path = write_flow(f"""
+<foreach id="each" collection="[1, 2, 3]" item="n" concurrency="3">
+  <source id="fmt" type="http" url="{server.url}/i/{{{{n}}}}"/>
+</foreach>""")
+        outcome = await run(path)
+    assert outcome.status == "failed"
+    assert outcome.result("fmt").status == "success"  # the state keeps the last iteration's result...
+    rows = {line.split(" | ")[0][2:]: line[:-2].split(" | ") for line in path.read_text().splitlines()
+            if line.startswith("| ")}
+    assert rows["fmt"][1] == "failed"  # ...the log says what happened to the node
+    assert rows["fmt"][3] == "Error: 1 of 3 executions failed: HTTP 400: Bad Request"
+    assert rows["each"][1] == "failed"
 
 
 def test_log_is_appended_after_any_markdown_and_keeps_crlf():
