@@ -79,7 +79,10 @@ class Engine:
         return await self._execute(state, secrets, prior={}, first_wave=0)
 
     async def resume(self, state: RunState, secrets: Mapping[str, str]) -> RunState:
-        """Re-runs what did not succeed, from the failed wave on; successes are reused."""
+        """Re-runs what did not succeed, from the failed wave on; successes are reused. A
+        completed run is returned as it is: nothing runs, nothing is written."""
+        if state.status == "completed":
+            return state
         prior = {key: result for key, result in state.node_results.items() if result.status == "success"}
         state.node_results = dict(prior)
         state.error, state.errors, state.unfinished, state.cancellation = None, [], [], None

@@ -184,3 +184,24 @@ async def test_resume_of_a_failed_foreach_skips_the_iterations_that_succeeded(wr
             raise AssertionError(e.message) from e
     assert route.call_count == 4
     assert resumed.node_results["each"].output == [1, 2, 3]
+
+
+async def test_resuming_a_completed_run_changes_nothing_and_is_no_error(write_flow, run, tmp_path):
+    """docs/language.md#persistence-and-resume: resuming a completed run changes nothing, says so
+    and exits 0 (a supervisor that resumes until success must be able to stop); it used to be
+    refused as a usage error (exit 2)."""
+    from flowscript.runtime.launch import check_resumable
+
+    path = write_flow('<transform id="a" type="template"><template>x</template></transform>')
+    first = await run(path)
+    assert first.status == "completed"
+    state = load_state(first.state_file)
+    written = first.state_file.read_bytes(), path.read_bytes()
+    answer = check_resumable(state, "a different file now", force=False)  # not refused, whatever changed
+    assert answer == f"run {state.run_id} of test-flow completed at {state.completed_at}: nothing to resume, " \
+                     "nothing changed"
+    engine = Engine(load_workflow(path).plan, LocalBackend(interactive=False),
+                    RunOptions(workdir=tmp_path, state_dir=tmp_path / ".state"))
+    again = await engine.resume(state, {})
+    assert again is state and again.status == "completed"
+    assert (first.state_file.read_bytes(), path.read_bytes()) == written
