@@ -34,6 +34,8 @@ def check_workflow(workflow: Workflow) -> tuple[list[Diagnostic], Plan | None]:
         schedule_of(workflow)
     except ValidationError as e:
         checker.add(e.code, e.message, e.location, hint=e.hint)
+    if plan is not None:
+        checker.ungated_siblings(plan)
     return sorted(checker.found, key=_position), plan
 
 
@@ -103,6 +105,26 @@ class _Checker:
                 what = "sink" if node.kind == "sink" else f"{node.type} {node.kind}"
                 self.add("VALID_MISSING_REQUIRED_FIELD", f"{what} '{node.id}' has no input", node.location,
                          hint="add input=\"node-id\" naming the node whose output it receives", warning=True)
+
+    def ungated_siblings(self, plan: Plan) -> None:
+        """A checkpoint does not hold back the other nodes of its wave: they run while the approval
+        is asked, so a rejection comes after they ran (the reference's own "checkpoint approval"
+        example wrote its file before the answer). Each such node is a warning, with the fix."""
+        for wave in plan.waves:
+            gates = [node_id for node_id in wave.node_ids
+                     if any(n.asks_approval for n in walk([plan.nodes[node_id]]))]
+            for gate in gates:
+                checkpoint = next(n.id for n in walk([plan.nodes[gate]]) if n.asks_approval)
+                for node_id in wave.node_ids:
+                    if node_id == gate or node_id in gates:
+                        continue
+                    received = ("it then receives the checkpoint's output: the approved value is input.input"
+                                if gate == checkpoint else f"'{gate}' holds the checkpoint")
+                    self.add("VALID_CHECKPOINT_NOT_AWAITED",
+                             f"'{node_id}' does not wait for checkpoint '{checkpoint}': it runs while the approval "
+                             "is asked, so a rejection comes after it ran", plan.nodes[node_id].location,
+                             warning=True, hint=f'give it input="{gate}" to run only once the approval is given '
+                                                f"({received})")
 
     def _site(self, site: Site) -> None:
         """Every finding of one site: a template's bad segment leaves its other segments' names

@@ -39,6 +39,7 @@ class Node:
 
     kind: ClassVar[str]  # the element's name: "foreach", "source"...
     runs_anywhere: ClassVar[bool] = True  # False: it must run where the run is watched (it asks a person)
+    asks_approval: ClassVar[bool] = False  # True: a rejection may end the run (what runs beside it is not held back)
     id: str
     input: str | None = None
     location: Location

@@ -20,6 +20,7 @@ from flowscript.syntax.xml_reader import Element, Text
 class CheckpointNode(ControlNode):
     kind = "checkpoint"
     runs_anywhere = False  # it asks a person: it runs where the run is watched
+    asks_approval = True
     prompt: str | None = None
     timeout: str | None = None  # milliseconds, or a template giving them
     default: Literal["approve", "reject"] = "reject"
