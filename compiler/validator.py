@@ -129,16 +129,18 @@ class _Checker:
     def _site(self, site: Site) -> None:
         """Every finding of one site: a template's bad segment leaves its other segments' names
         to check, and the secrets it names are checked whatever else is wrong."""
+        errors: list[ExpressionError] = []
+        names: tuple[tuple[str, int], ...] = ()
         if site.kind == "expression":
             try:
-                errors, names = [], compile_expression(site.text, node_ids=self.ids).name_positions
-            except ExpressionError as e:
-                errors, names = [e], ()
+                names = compile_expression(site.text, node_ids=self.ids).name_positions
+            except ExpressionError as bad:
+                errors = [bad]
         else:
             errors, names = check_template(site.text, node_ids=self.ids)
-        for e in errors:
-            self.add(e.code, f"{e.message} (in {site.key} of '{site.owner.id}')",
-                     position_in_file(site, e.position, self.file), hint=e.hint)
+        for error in errors:
+            self.add(error.code, f"{error.message} (in {site.key} of '{site.owner.id}')",
+                     position_in_file(site, error.position, self.file), hint=error.hint)
         for name, offset in names:
             if name not in self.ids and name not in ALWAYS_BOUND and name not in site.bound:
                 known = self.ids | ALWAYS_BOUND | site.bound  # only for the hint: not a copy per site

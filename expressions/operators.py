@@ -156,7 +156,7 @@ def negate(value: Any) -> Any:
     return -0.0 if type(x) is int and x == 0 else -x
 
 
-def signed_zero(r: int, x: int, y: int) -> int | float:
+def signed_zero(r: int | float, x: int, y: int) -> int | float:
     """The int product or quotient `r` of x and y, as JavaScript has it: a zero result of operands
     of opposite signs is -0 (`0 * -1`, `0 / -5`), which only a float can hold."""
     return -0.0 if r == 0 and (x < 0) != (y < 0) else r

@@ -92,6 +92,12 @@ class CompiledTemplate:
             raise _shifted(e, self.source, offset) from None
         return "".join(parts)
 
+    def segment_values(self, scope: Mapping[str, Any], mentioning: str) -> list[Any]:
+        """The values of the `{{ }}` segments whose source mentions `mentioning` (what a template
+        made of a secret: its text is to be redacted, the literal text around it is not)."""
+        return [expr.evaluate(scope) for expr in (s[0] for s in self._segments if not isinstance(s, str))
+                if mentioning in expr.source]
+
     def __repr__(self) -> str:
         return f"CompiledTemplate({self.source!r})"
 

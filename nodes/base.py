@@ -77,6 +77,10 @@ class ControlNode(Node):
     """A node that holds other nodes or steers the run (if, loops, parallel, checkpoint...): it
     runs in the engine's process, through the `ControlStep` it is handed."""
 
+    # What its output is made of, beyond its input and its bodies' outputs (compiler/taint.py):
+    value_sites: ClassVar[frozenset[str]] = frozenset()  # sites whose values reach the output or the body's input
+    body_receives_output: ClassVar[bool] = False  # an iteration after the first receives the previous one's output
+
     async def run(self, step: ControlStep) -> Any:
         raise NotImplementedError
 

@@ -15,6 +15,8 @@ from flowscript.nodes.data import ITEM_NAMES, TransformNode, item_names
 @dataclass(kw_only=True, slots=True)
 class FilterTransform(TransformNode):
     type = "filter"
+    derived_output = True
+    passes_input = True
     required_config = ("condition",)
     expressions: ClassVar[Mapping[str, frozenset[str]]] = {"condition": ITEM_NAMES}
     self_evaluated = frozenset({"condition"})

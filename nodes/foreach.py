@@ -39,6 +39,7 @@ _NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 @dataclass(kw_only=True, slots=True)
 class ForeachNode(ControlNode):
     kind = "foreach"
+    value_sites = frozenset({"collection"})
     collection: str
     item: str = "item"
     index: str = "index"

@@ -24,6 +24,7 @@ ITERATION = frozenset({"$iteration"})
 @dataclass(kw_only=True, slots=True)
 class LoopNode(ControlNode):
     kind = "loop"
+    body_receives_output = True
     max: str | None = None  # a whole number, or a template giving one; None: 1000
     break_: str | None = None
     body: list[BodyItem] = field(default_factory=list)

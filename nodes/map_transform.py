@@ -14,6 +14,7 @@ from flowscript.nodes.data import ITEM_NAMES, TransformNode, item_names
 @dataclass(kw_only=True, slots=True)
 class MapTransform(TransformNode):
     type = "map"
+    derived_output = True
     required_config = ("expression",)
     expressions: ClassVar[Mapping[str, frozenset[str]]] = {"expression": ITEM_NAMES}
     self_evaluated = frozenset({"expression"})

@@ -35,6 +35,7 @@ class ParallelBranch:
 @dataclass(kw_only=True, slots=True)
 class ParallelNode(ControlNode):
     kind = "parallel"
+    value_sites = frozenset({"merge"})
     branches: list[ParallelBranch]
     concurrency: str | None = None  # None: the run's max concurrency
     wait: str = "all"  # all | any | n(K)

@@ -13,6 +13,7 @@ from flowscript.nodes.data import TransformNode
 @dataclass(kw_only=True, slots=True)
 class TemplateTransform(TransformNode):
     type = "template"
+    derived_output = True
     default_type = True
     required_config = ("template",)
     self_evaluated = frozenset({"template"})

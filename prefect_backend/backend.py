@@ -194,6 +194,10 @@ class PrefectBackend:
     shared_limit: str | None = None  # a global concurrency limit every data-node execution takes a slot of
     tag_limits: TagLimits | None = None  # spares Prefect's per-task-run ask for tag limits that do not exist
     kinds: frozenset[str] = frozenset()  # the node kinds of the run's task runs (their tags)
+    # Nodes that hold, read or make secret-derived values (compiler/taint.py), or hold such a
+    # node: Prefect keeps no result of their task runs (a redactor recognises a secret's text,
+    # not what expressions made of it; a retried flow run resumes from the state file instead).
+    unkept: frozenset[str] = frozenset()
     name: str = "prefect"
 
     def __post_init__(self) -> None:
@@ -205,6 +209,8 @@ class PrefectBackend:
                 if self.persist_results else dict(cache_policy=NO_CACHE))
         self._base = node_task.with_options(task_run_name="{key}", **keep)  # this run's result options
         self._control = control_task.with_options(task_run_name="{key}", **keep)
+        self._base_unkept = node_task.with_options(task_run_name="{key}", cache_policy=NO_CACHE)
+        self._control_unkept = control_task.with_options(task_run_name="{key}", cache_policy=NO_CACHE)
 
     async def run_node(self, execution: NodeExecution, resources: Resources) -> dict[str, Any]:
         if self.shared_limit is not None:
@@ -231,7 +237,8 @@ class PrefectBackend:
         await self._prime(tag)
         made = self._tasks.get((node_id, tag))
         if made is None:
-            made = self._tasks[(node_id, tag)] = renamed(self._control, node_id, {tag, TAG})
+            control = self._control_unkept if node_id in self.unkept else self._control
+            made = self._tasks[(node_id, tag)] = renamed(control, node_id, {tag, TAG})
         token = uuid.uuid4().hex
         _CONTROL_RUNS[token] = run
         try:
@@ -255,13 +262,14 @@ class PrefectBackend:
         come from the `key` parameter, so a node's task serves all its executions. A node with
         retries gets a task per execution, whose retry condition counts that execution's retries."""
         settings, node_id, tag = execution.retry, execution.node.id, execution.tag
+        base = self._base_unkept if execution.secret_derived or node_id in self.unkept else self._base
         if settings is not None:
-            return self._base.with_options(
+            return base.with_options(
                 name=node_id, tags={tag, TAG}, retries=settings.max_retries,
                 retry_condition_fn=retry_condition(settings), timeout_seconds=settings.timeout_s)
         made = self._tasks.get((node_id, tag))
         if made is None:
-            made = self._tasks[(node_id, tag)] = renamed(self._base, node_id, {tag, TAG})
+            made = self._tasks[(node_id, tag)] = renamed(base, node_id, {tag, TAG})
         return made
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:

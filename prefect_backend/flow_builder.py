@@ -25,6 +25,7 @@ from flowscript.compiler.planner import Plan
 from flowscript.compiler.run_config import resolve_config
 from flowscript.compiler.sites import used_secrets
 from flowscript.errors import FlowScriptError, ValidationError
+from flowscript.nodes.base import walk
 from flowscript.prefect_backend.artifacts import publish_log
 from flowscript.prefect_backend.backend import DEFAULT_CHUNK_THRESHOLD, PrefectBackend
 from flowscript.prefect_backend.concurrency import LimitNames, read_limits, shared_limit
@@ -109,7 +110,6 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
     except FlowScriptError as e:
         get_run_logger().error(e.render())
         return Failed(message=e.render())
-    redactor = Redactor(secrets.values())
     state = launch.resume
     resuming = state is not None
     run_id = state.run_id if state is not None else flow_run_id
@@ -118,7 +118,8 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
                              chunk_threshold=launch.chunk_threshold, interactive=launch.interactive,
                              approvals=launch.approvals, shared_limit=shared_limit(limits, meta.name),
                              tag_limits=TagLimits(read_limits, limits),
-                             kinds=frozenset({node.kind_name for node in plan.nodes.values()} | {"foreach"}))
+                             kinds=frozenset({node.kind_name for node in plan.nodes.values()} | {"foreach"}),
+                             unkept=unkept_results(plan))
     engine = Engine(plan, backend, launch.options)
     if state is None:
         state = _retried_run(launch.options, meta.name, run_id)
@@ -130,11 +131,19 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
         await (engine.resume(state, secrets) if resuming else engine.run(state, secrets))
     except RunFailed as failure:
         launch.failure = failure
-        await _publish(launch, state, redactor)
-        message = redactor.text(failure.message)
+        await _publish(launch, state, engine.redactor)
+        message = engine.redactor.text(failure.message)
         return Cancelled(message=message) if failure.cancelled else Failed(message=message)
-    await _publish(launch, state, redactor)
+    await _publish(launch, state, engine.redactor)  # it has learned the run's secret-derived values
     return {"runId": state.run_id, "status": state.status}
+
+
+def unkept_results(plan: Plan) -> frozenset[str]:
+    """The nodes whose task runs' results Prefect must not keep: those that hold, read or make a
+    secret-derived value, and the control nodes around them (their outputs hold their bodies')."""
+    touching = plan.touches_secret_derived | plan.secret_derived
+    return frozenset(node_id for node_id, node in plan.nodes.items()
+                     if any(n.id in touching for n in walk([node])))
 
 
 async def _publish(launch: Launch, state: RunState, redactor: Redactor) -> None:

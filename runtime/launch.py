@@ -54,6 +54,7 @@ def check_resumable(state: RunState, workflow_sha256: str, *, force: bool) -> st
     if state.workflow_sha256 and state.workflow_sha256 != workflow_sha256 and not force:
         raise ResumeRefused(f"the workflow file changed since run {state.run_id} started",
                             hint="resume with --force to run the remaining nodes of the changed workflow")
+    return None
 
 
 def nothing_to_resume(state: RunState) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flowscript.expressions import to_json
 from flowscript.nodes.io.atomic import atomic_write_bytes
-from flowscript.runtime.secrets import Redactor
+from flowscript.runtime.secrets import REDACTED, Redactor
 from flowscript.runtime.state import NodeResult, RunState
 from flowscript.syntax.log_section import log_section_start
 
@@ -87,6 +87,8 @@ def _cell(result: NodeResult, redactor: Redactor, ran: tuple[int, int, str | Non
         text = "Error: " + " ".join(redactor.text(result.error.message).split())
     elif result.status == "skipped":
         text = ""
+    elif result.secret:
+        text = REDACTED  # a secret-derived output (docs/language.md#secrets)
     else:
         text = to_json(redactor.value(result.output))
         if len(text) > OUTPUT_WIDTH:

@@ -66,6 +66,7 @@ class NodeResult(_Camel):
     attempts: int = 0
     fell_back_to: str | None = None  # the fallback node whose output this is
     meta: dict[str, Any] = Field(default_factory=dict)  # usage figures, bound hit, iteration counts...
+    secret: bool = False  # its output is secret-derived: kept in memory, written as *** (docs/language.md#secrets)
     # In memory only: when this execution started among the run's, so nodes that started in
     # the same millisecond keep their order in the log (whatever order they finished in).
     _start_order: int = PrivateAttr(default=-1)
