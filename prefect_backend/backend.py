@@ -30,7 +30,7 @@ from prefect.client.schemas.objects import TaskRunResult
 from prefect.concurrency.asyncio import concurrency
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.futures import PrefectFuture
-from prefect.states import State
+from prefect.states import Cancelled, State
 
 from flowscript.nodes.base import ApprovalDecision, ApprovalRequest, WithMeta
 from flowscript.prefect_backend.approvals import ask_in_prefect
@@ -44,12 +44,13 @@ from flowscript.runtime.backend import ChunkDone, ChunkExecution
 from flowscript.runtime.chunks import execute_chunk
 from flowscript.runtime.execution import NodeExecution, Resources, execute
 from flowscript.runtime.secrets import Redactor, read_secrets
-from flowscript.signals import BreakSignal
+from flowscript.signals import BreakSignal, CheckpointRejected, NodeFailed
 
 DEFAULT_CHUNK_THRESHOLD = 100
 TAG = "flowscript"  # on every task run, beside the node kind
 _HERE: dict[str, Resources] = {}  # run id -> the resources of the flow's process for that run
 _CONTROL_RUNS: dict[str, Callable[[], Awaitable[Any]]] = {}  # token -> a control node's execution, while it runs
+_REJECTED: dict[str, BaseException] = {}  # token -> the rejection a control node's execution ended with
 
 
 class Sealed:
@@ -96,16 +97,22 @@ async def execute_node(key: str, sealed: Sealed) -> dict[str, Any]:
     return {**answer, "attempts": attempt}
 
 
-async def run_control_node(key: str, token: str) -> dict[str, Any]:
+async def run_control_node(key: str, token: str) -> dict[str, Any] | State:
     """A control node's execution, in the flow's process; its body's executions hang under it.
     Its parameters are plain (the execution waits under `token`), because a task run's context,
     parameters included, travels with every task submitted inside it. A `<break/>` inside it
-    comes back as data (Prefect would count an exception a failure)."""
+    comes back as data (Prefect would count an exception a failure), and a rejected checkpoint
+    inside it ends the task run Cancelled, without a traceback (the engine gets the rejection back)."""
     run = _CONTROL_RUNS[token]
     try:
         output = await run()
     except BreakSignal as signal:
         return {"break": True, "loop": signal.loop_id, "last": signal.last_output}
+    except (CheckpointRejected, NodeFailed) as outcome:
+        if not isinstance(outcome, CheckpointRejected) and outcome.rejected is None:
+            raise
+        _REJECTED[token] = outcome  # a rejection is an outcome, not a crash: the task run ends Cancelled,
+        return Cancelled(message=str(outcome))  # with no traceback; the engine gets the rejection back
     if isinstance(output, WithMeta):
         return {"output": output.value, "meta": output.meta}
     return {"output": output}
@@ -245,6 +252,9 @@ class PrefectBackend:
             state: State = await run_in_flow(made, {"key": key, "token": token}, self._edges("token", upstream))
         finally:
             del _CONTROL_RUNS[token]
+            rejected = _REJECTED.pop(token, None)
+        if rejected is not None:
+            raise rejected
         if state.state_details.task_run_id is not None:
             self._task_runs[key] = state.state_details.task_run_id
         answer = await state.aresult()
