@@ -262,6 +262,10 @@ class PrefectBackend:
             raise BreakSignal(answer["loop"], answer["last"])
         return WithMeta(answer["output"], answer["meta"]) if "meta" in answer else answer["output"]
 
+    def task_run_ids(self) -> list[UUID]:
+        """The task runs of this run's node executions, in the order they were made."""
+        return list(self._task_runs.values())
+
     def _edges(self, parameter: str, upstream: tuple[str, ...]) -> dict[str, set[Any]] | None:
         """What the task run records as its inputs besides its parameters: the task runs it depends on."""
         runs = {TaskRunResult(id=self._task_runs[key]) for key in upstream if key in self._task_runs}

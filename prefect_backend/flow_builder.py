@@ -61,6 +61,7 @@ class Launch:
     publishing: asyncio.Future[None] | None = None
     state: RunState | None = None
     failure: RunFailed | None = None
+    backend: PrefectBackend | None = None  # the run's, once it started
 
 
 def chunk_threshold_from(env: Mapping[str, str]) -> int:
@@ -120,6 +121,7 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
                              tag_limits=TagLimits(read_limits, limits),
                              kinds=frozenset({node.kind_name for node in plan.nodes.values()} | {"foreach"}),
                              unkept=unkept_results(plan))
+    launch.backend = backend
     engine = Engine(plan, backend, launch.options)
     if state is None:
         state = _retried_run(launch.options, meta.name, run_id)
