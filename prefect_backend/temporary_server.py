@@ -19,6 +19,7 @@ This module imports no Prefect at load time.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import os
@@ -74,6 +75,7 @@ class TemporaryServer:
              "--log-level", "error", "--lifespan", "on"],
             env={**self._env, **_SERVER_ENV}, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)  # a Ctrl-C of the command reaches the command; it stops the server itself
+        atexit.register(self.stop)  # whatever ends the command before the run stops it
         return self
 
     def wait_ready(self, timeout_s: float = 120) -> None:
