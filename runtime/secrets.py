@@ -71,25 +71,33 @@ class Redactor:
     (an error message naming a derived path, an answer echoing a derived header)."""
 
     def __init__(self, secret_values: Iterable[str]) -> None:
-        self._values: list[str] = []
-        self._by_prefix: dict[str, list[str]] = {}  # learned forms by their first characters
+        self._values: list[str] = []  # while there are few: every form, longest first
+        self._known: set[str] = set()
+        self._by_prefix: dict[str, list[str]] = {}  # when there are many: the forms by their first characters
         self._learned: set[str] = set()
         self._add(v for v in secret_values if len(v) >= MIN_SECRET_LENGTH)
 
     def __bool__(self) -> bool:
-        return bool(self._values)
+        return bool(self._known)
 
     def _add(self, values: Iterable[str]) -> None:
         forms = {form for v in values for form in written_forms(v) if len(form) >= MIN_SECRET_LENGTH}
-        new = forms - set(self._values)
+        new = forms - self._known
         if not new:
             return
-        # Longest first, so a secret that contains another is replaced whole.
-        self._values = sorted({*self._values, *new}, key=len, reverse=True)
-        if len(self._values) > _FEW:
-            self._by_prefix = {}
-            for form in self._values:
-                self._by_prefix.setdefault(form[:MIN_SECRET_LENGTH], []).append(form)
+        self._known |= new
+        if len(self._known) <= _FEW:  # longest first, so a secret that contains another is replaced whole
+            self._values = sorted(self._known, key=len, reverse=True)
+            return
+        if not self._by_prefix:
+            new = set(self._known)
+        touched = set()
+        for form in new:
+            prefix = form[:MIN_SECRET_LENGTH]
+            self._by_prefix.setdefault(prefix, []).append(form)
+            touched.add(prefix)
+        for prefix in touched:  # each bucket longest first
+            self._by_prefix[prefix].sort(key=len, reverse=True)
 
     def learn(self, value: Any) -> None:
         """Redacts from now on every string (of at least 3 characters) held in `value`: an
@@ -135,7 +143,7 @@ class Redactor:
         whose exception Prefect logs, stores as the state message and persists as the result."""
         seen: set[int] = set()
         current: BaseException | None = error
-        while current is not None and id(current) not in seen and self._values:
+        while current is not None and id(current) not in seen and self._known:
             seen.add(id(current))
             current.args = tuple(self.value(a) for a in current.args)
             for name, field in list(getattr(current, "__dict__", {}).items()):
@@ -146,7 +154,7 @@ class Redactor:
         return error
 
     def value(self, value: Any) -> Any:
-        if not self._values:
+        if not self._known:
             return value
         if isinstance(value, str):
             return self.text(value)

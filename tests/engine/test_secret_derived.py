@@ -127,3 +127,26 @@ async def test_a_body_node_made_from_a_secret_makes_its_loop_secret_derived(writ
         "each", "sig", "each[0].sig", "each[1].sig", "count", "again", "prev", "mix", "again[0].prev",
         "again[0].mix", "again[1].prev", "again[1].mix"}
     assert all(r.output == "***" for r in saved.node_results.values())
+
+
+async def test_a_secret_that_is_a_word_of_the_state_file_does_not_break_it(write_flow, run, tmp_path):
+    """Redaction touches the values a run holds, never the state file's own fields: a secret
+    `success` (or `completed`, `output`...) used to turn statuses into `***`, and the file no
+    longer loaded."""
+    path = write_flow('<transform id="t" type="template"><template>{{length($secrets.WORD)}}</template></transform>'
+                      '<transform id="u" type="template"><template>success is near</template></transform>',
+                      extra="secrets: [WORD]\n")
+    outcome = await run(path, secrets={"WORD": "success"})
+    saved = outcome.saved()  # loads: its statuses are intact
+    assert saved.status == "completed" and saved.node_results["u"].status == "success"
+    assert saved.node_results["u"].output == "*** is near" and saved.node_results["t"].output == "***"
+
+
+def test_many_derived_values_are_redacted_in_one_pass():
+    from flowscript.runtime.secrets import Redactor
+
+    redactor = Redactor(["top-secret"])
+    for i in range(2000):
+        redactor.learn({"sig": f"derived-{i:04d}-value", "n": i})
+    text = "a top-secret b derived-0007-value c derived-1999-valuez d derived-2000-value"
+    assert redactor.text(text) == "a *** b *** c ***z d derived-2000-value"
