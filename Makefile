@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
+	@# jmespath-community replaced jmespath (both install the `jmespath` module): drop the old one first
+	! $(BIN)/pip show -q jmespath 2>/dev/null || $(BIN)/pip uninstall -y -q jmespath jmespath-community
 	$(BIN)/pip install -qq -c constraints.txt -e ".[dev,dask]"
 	touch $(STAMP)
 

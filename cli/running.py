@@ -112,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         if args.run_id is not None:
             raise ValidationError("--run-id works only with --local", code="VALID_INVALID_FIELD_TYPE",
                                   hint="a run through Prefect takes its flow run's id")
+        _start_prefect_early()
         state, failure = _run_on_prefect(plan, prepared.config, run_input, options, runner=_runner(args))
     return _finish(state, failure, args.format, options, redactor)
 
@@ -128,6 +129,14 @@ def _run_locally(plan: Any, prepared: Any, options: Any, *, run_id: str | None, 
         return resume, asyncio.run(_outcome(engine.resume(resume, prepared.secrets)))
     state = engine.new_state(prepared.config, run_id=run_id, input=run_input)
     return state, asyncio.run(_outcome(engine.run(state, prepared.secrets)))
+
+
+def _start_prefect_early() -> None:
+    """With no Prefect API configured, the temporary server starts now, while Prefect is
+    imported, and the user is told why the run takes seconds to start."""
+    from flowscript.prefect_backend.temporary_server import start_early
+
+    start_early()
 
 
 def _runner(args: argparse.Namespace) -> Any:
@@ -150,17 +159,20 @@ def _run_on_prefect(plan: Any, config: dict[str, Any], run_input: Any, options: 
 
 def resume(args: argparse.Namespace) -> int:
     from flowscript.compiler.run_config import parse_assignments
-    from flowscript.runtime.launch import check_resumable, prepare_run, workflow_path_of
+    from flowscript.runtime.launch import check_resumable, nothing_to_resume, prepare_run, workflow_path_of
     from flowscript.runtime.persistence import load_state
     from flowscript.runtime.secrets import Redactor
 
     state = load_state(args.state_file)
-    if state.status == "completed":  # a supervisor that resumes until success can stop here
-        echo(f"{state.workflow_id}: run {state.run_id} completed: there is nothing to resume")
+    if state.status == "completed":  # before reading the workflow: it may have changed or moved since
+        echo(nothing_to_resume(state))
         return EXIT_OK
     prepared = prepare_run(workflow_path_of(state), parse_assignments(args.config), env=os.environ,
                            base_config=state.config, require_secrets=args.local or state.backend == "local")
-    check_resumable(state, prepared.loaded.workflow.source_sha256, force=args.force)
+    answer = check_resumable(state, prepared.loaded.workflow.source_sha256, force=args.force)
+    if answer is not None:
+        echo(answer)
+        return EXIT_OK
     state.config = prepared.config
     state_dir = args.state_file.resolve().parent.parent
     workdir = Path(state.workdir) if state.workdir else Path.cwd()
@@ -170,6 +182,7 @@ def resume(args: argparse.Namespace) -> int:
     if args.local or state.backend == "local":  # a run resumes on the backend it started on, unless --local
         outcome = _run_locally(plan, prepared, options, run_id=None, run_input=state.input, resume=state)
     else:
+        _start_prefect_early()
         outcome = _run_on_prefect(plan, state.config, state.input, options, resume=state, runner=_runner(args))
     return _finish(*outcome, args.format, options, redactor)
 

@@ -10,10 +10,9 @@ Metadata rules this implementation chose (docs/language.md#the-file-and-its-fron
 - Unknown top-level keys are documentation and are ignored (their locations are kept).
 - A key given twice at the top level or inside `config` is an error (YAML would keep the
   last one silently).
-- Anchors and aliases are allowed, but a recursive alias, or aliases that expand to more
-  than 100,000 values ("billion laughs"), are refused.
-- Flow collections (`[...]`, `{...}`) nested more than 100 deep are refused before the YAML
-  library reads them (brackets inside quoted text count too).
+- The YAML is read as every YAML of the project is (syntax/yaml_text.py): anchors and
+  aliases are allowed, but a recursive alias, aliases that expand to more than 100,000
+  values ("billion laughs") and flow collections nested more than 100 deep are refused.
 """
 
 from __future__ import annotations
@@ -31,14 +30,12 @@ from flowscript.errors import (
     FlowScriptError,
 )
 from flowscript.syntax.source import Location, Source, did_you_mean, hint_with
+from flowscript.syntax.yaml_text import UnsafeYaml, load_yaml_text
 
 TRIGGER_TYPES = ("manual", "webhook", "schedule")
 CONFIG_TYPES: tuple[ConfigType, ...] = ("string", "number", "boolean", "object", "array")
 _VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?")
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_MAX_EXPANDED_VALUES = 100_000
-_MAX_FLOW_DEPTH = 100  # `[` / `{` open at once, counted naively (quotes included)
-_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 # ------------------------------------------------------------------ splitting
@@ -79,15 +76,13 @@ def split_frontmatter(source: Source) -> Split:
 
 
 def load_yaml(source: Source, split: Split) -> tuple[Node | None, Any]:
-    """The composed node tree (for locations) and the safely constructed data."""
-    loader: yaml.SafeLoader | None = None
-    _check_flow_depth(source, split)
+    """The composed node tree (for locations) and the safely constructed data, read within the
+    bounds every YAML of the project is read in (syntax/yaml_text.py)."""
     try:
-        loader = yaml.SafeLoader(source.text[split.yaml_start:split.yaml_end])
-        node = loader.get_single_node()
-        if node is not None:
-            _check_aliases(source, split, node)
-        return node, (loader.construct_document(node) if node is not None else None)
+        return load_yaml_text(source.text[split.yaml_start:split.yaml_end])
+    except UnsafeYaml as e:
+        raise source.error("PARSE_YAML_INVALID", f"the frontmatter YAML {e.problem}",
+                           split.yaml_start + e.offset) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         offset = split.yaml_start + (mark.index if mark is not None else 0)
@@ -105,59 +100,6 @@ def load_yaml(source: Source, split: Split) -> tuple[Node | None, Any]:
     except Exception as e:  # the YAML library's own failures (bad dates, huge ints...) are bad input
         raise source.error("PARSE_YAML_INVALID", f"invalid YAML in the frontmatter: {e}",
                            split.yaml_start) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-
-
-def _check_flow_depth(source: Source, split: Split) -> None:
-    """Refuses `[[[[...` before the YAML library sees it: its scanner is quadratic in the open
-    flow levels (2,000 levels took seconds before failing on Python's recursion limit)."""
-    depth = 0
-    for bracket in _BRACKETS.finditer(source.text, split.yaml_start, split.yaml_end):
-        depth = depth + 1 if bracket.group() in "[{" else max(0, depth - 1)
-        if depth > _MAX_FLOW_DEPTH:
-            raise source.error("PARSE_YAML_INVALID", "the frontmatter YAML is nested too deeply "
-                               f"(more than {_MAX_FLOW_DEPTH} levels of [ ] or {{ }})", bracket.start())
-
-
-def _check_aliases(source: Source, split: Split, root: Node) -> None:
-    """Refuses recursive aliases and alias bombs before anything walks the data."""
-    sizes: dict[int, int] = {}
-    in_progress: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        key = id(node)
-        if children_done:
-            total = 1 + sum(sizes[id(c)] for c in _children(node))
-            in_progress.discard(key)
-            sizes[key] = total
-            if total > _MAX_EXPANDED_VALUES:
-                raise source.error("PARSE_YAML_INVALID", "the frontmatter YAML expands to too many values "
-                                   "(aliases)", split.yaml_start + node.start_mark.index)
-            continue
-        if key in sizes:
-            continue
-        if key in in_progress:
-            raise source.error("PARSE_YAML_INVALID", "the frontmatter YAML has a recursive alias",
-                               split.yaml_start + node.start_mark.index)
-        in_progress.add(key)
-        stack.append((node, True))
-        for child in _children(node):
-            if id(child) in in_progress:
-                raise source.error("PARSE_YAML_INVALID", "the frontmatter YAML has a recursive alias",
-                                   split.yaml_start + child.start_mark.index)
-            if id(child) not in sizes:
-                stack.append((child, False))
-
-
-def _children(node: Node) -> list[Node]:
-    if isinstance(node, SequenceNode):
-        return list(node.value)
-    if isinstance(node, MappingNode):
-        return [n for pair in node.value for n in pair]
-    return []
 
 
 # ------------------------------------------------------------------ metadata
@@ -412,12 +354,14 @@ def _secrets(meta: _Meta, value: Any, node: Node | None) -> list[str]:
     items = node.value if isinstance(node, SequenceNode) else []
     names: list[str] = []
     for i, name in enumerate(value):
+        item = items[i] if i < len(items) else node
         if not isinstance(name, str) or not _SECRET_NAME.fullmatch(name):
-            meta.report("VALID_INVALID_FIELD_TYPE", f"secret name {name!r} is not valid",
-                        items[i] if i < len(items) else node,
+            meta.report("VALID_INVALID_FIELD_TYPE", f"secret name {name!r} is not valid", item,
                         hint="secret names are like environment variables: letters, digits and _")
         elif name not in names:
             names.append(name)
+            if item is not None:  # where it is declared: a missing or unusable value is reported there
+                meta.locations.setdefault(f"secrets.{name}", meta.source.location(meta.at(item)))
     return names
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from flowscript.compiler.ast import Workflow
 from flowscript.compiler.sites import iter_sites
+from flowscript.compiler.taint import secret_derived
 from flowscript.errors import ExpressionError, SourceLocation, ValidationError
 from flowscript.expressions import compile_expression, compile_template
 from flowscript.nodes.base import Node, walk
@@ -38,6 +39,8 @@ class Plan:
     fallback_only: frozenset[str] = field(default_factory=frozenset)  # run only as fallbacks
     reads: dict[str, frozenset[str]] = field(default_factory=dict)  # node id -> names its own expressions read
     hyphen_ids: frozenset[str] = field(default_factory=frozenset)  # ids holding '-' (`url-list.output`)
+    secret_derived: frozenset[str] = field(default_factory=frozenset)  # nodes whose outputs are (compiler/taint.py)
+    touches_secret_derived: frozenset[str] = field(default_factory=frozenset)  # nodes that read or make such values
 
     @property
     def workflow_id(self) -> str:
@@ -95,8 +98,10 @@ def build_plan(workflow: Workflow) -> Plan:
     # once each: an id given twice (the validator reports it) must not count twice here
     order = list(dict.fromkeys(n.id for n in workflow.nodes if n.id in deps))
     waves = _kahn_waves(order, deps, nodes, workflow.path)
+    frozen_reads = {k: frozenset(v) for k, v in reads.items()}
+    derived, touching = secret_derived(workflow, frozen_reads)
     return Plan(workflow, waves, nodes, {k: frozenset(v) for k, v in deps.items()}, frozenset(fallback_only),
-                {k: frozenset(v) for k, v in reads.items()}, frozenset(i for i in nodes if "-" in i))
+                frozen_reads, frozenset(i for i in nodes if "-" in i), derived, touching)
 
 
 def _top_level_ancestors(workflow: Workflow) -> dict[str, str]:

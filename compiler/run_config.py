@@ -11,8 +11,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flowscript.compiler.ast import ConfigField, WorkflowMeta
-from flowscript.errors import MultipleErrors, ValidationError
+from flowscript.compiler.ast import ConfigField, Workflow, WorkflowMeta
+from flowscript.errors import MultipleErrors, SourceLocation, ValidationError
 
 _TYPE_CHECKS = {
     "string": lambda v: isinstance(v, str),
@@ -39,17 +39,25 @@ def matches_type(field: ConfigField, value: Any) -> bool:
     return _TYPE_CHECKS[field.type](value)
 
 
-def resolve_config(meta: WorkflowMeta, given: Mapping[str, Any], *, from_text: bool = False,
+def resolve_config(meta: WorkflowMeta | Workflow, given: Mapping[str, Any], *, from_text: bool = False,
                    base: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Defaults (or `base`, a resumed run's config) overridden by `given`; raises on unknown keys,
-    wrong types and missing required values."""
+    wrong types and missing required values. Given the whole Workflow, each error carries the
+    file:line:column of the field's declaration in the frontmatter."""
+    workflow = meta if isinstance(meta, Workflow) else None
+    meta = meta.meta if isinstance(meta, Workflow) else meta
     declared = meta.config
+
+    def where(key: str) -> SourceLocation | None:
+        return declared_at(workflow, f"config.{key}", "config")
+
     errors: list[ValidationError] = []
     for key in given:
         if key not in declared:
             names = ", ".join(declared) or "(none)"
             errors.append(ValidationError(f"'{key}' is not a config field of workflow '{meta.name}'",
-                                          code="VALID_INVALID_FIELD_TYPE", hint=f"declared fields: {names}"))
+                                          code="VALID_INVALID_FIELD_TYPE", hint=f"declared fields: {names}",
+                                          location=declared_at(workflow, "config", "name")))
     config: dict[str, Any] = {}
     for key, field in declared.items():
         if key in given:
@@ -57,7 +65,7 @@ def resolve_config(meta: WorkflowMeta, given: Mapping[str, Any], *, from_text: b
             if not matches_type(field, value):
                 errors.append(ValidationError(
                     f"config field '{key}' must be a {field.type}, got {json.dumps(given[key])}",
-                    code="VALID_TYPE_MISMATCH", hint=_type_hint(field)))
+                    code="VALID_TYPE_MISMATCH", hint=_type_hint(field), location=where(key)))
                 continue
             config[key] = value
         elif base is not None and key in base:
@@ -66,7 +74,8 @@ def resolve_config(meta: WorkflowMeta, given: Mapping[str, Any], *, from_text: b
             config[key] = field.default
         elif field.required:
             errors.append(ValidationError(f"config field '{key}' is required and has no value",
-                                          code="VALID_MISSING_REQUIRED_FIELD", hint=f"pass -c {key}=..."))
+                                          code="VALID_MISSING_REQUIRED_FIELD", hint=f"pass -c {key}=...",
+                                          location=where(key)))
     if len(errors) == 1:
         raise errors[0]
     if errors:
@@ -98,6 +107,17 @@ def values_from_text(meta: WorkflowMeta, given: Mapping[str, str]) -> dict[str, 
     if errors:
         raise MultipleErrors(list(errors))
     return values
+
+
+def declared_at(workflow: Workflow | None, *keys: str) -> SourceLocation | None:
+    """Where the first of these frontmatter keys (`config.count`, `secrets.API_KEY`) is declared."""
+    if workflow is None:
+        return None
+    for key in keys:
+        found = workflow.meta_locations.get(key)
+        if found is not None:
+            return SourceLocation(found.line, found.column, workflow.path)
+    return None
 
 
 def _from_text(field: ConfigField, text: Any) -> Any:

@@ -12,7 +12,7 @@ from flowscript.compiler.planner import Plan, build_plan
 from flowscript.compiler.schedules import schedule_of
 from flowscript.compiler.sites import ALWAYS_BOUND, Site, iter_sites, position_in_file, secret_references
 from flowscript.errors import ExpressionError, SourceLocation, ValidationError
-from flowscript.expressions import compile_expression, compile_template
+from flowscript.expressions import check_template, compile_expression
 from flowscript.nodes.base import Node, walk
 from flowscript.nodes.data import DataNode
 from flowscript.syntax.source import Location, did_you_mean
@@ -31,6 +31,8 @@ def check_workflow(workflow: Workflow) -> tuple[list[Diagnostic], Plan | None]:
         schedule_of(workflow)
     except ValidationError as e:
         checker.add(e.code, e.message, e.location, hint=e.hint)
+    if plan is not None:
+        checker.ungated_siblings(plan)
     return sorted(checker.found, key=_position), plan
 
 
@@ -101,15 +103,42 @@ class _Checker:
                 self.add("VALID_MISSING_REQUIRED_FIELD", f"{what} '{node.id}' has no input", node.location,
                          hint="add input=\"node-id\" naming the node whose output it receives", warning=True)
 
+    def ungated_siblings(self, plan: Plan) -> None:
+        """A checkpoint does not hold back the other nodes of its wave: they run while the approval
+        is asked, so a rejection comes after they ran (the reference's own "checkpoint approval"
+        example wrote its file before the answer). Each such node is a warning, with the fix."""
+        for wave in plan.waves:
+            gates = [node_id for node_id in wave.node_ids
+                     if any(n.asks_approval for n in walk([plan.nodes[node_id]]))]
+            for gate in gates:
+                checkpoint = next(n.id for n in walk([plan.nodes[gate]]) if n.asks_approval)
+                for node_id in wave.node_ids:
+                    if node_id == gate or node_id in gates:
+                        continue
+                    received = ("it then receives the checkpoint's output: the approved value is input.input"
+                                if gate == checkpoint else f"'{gate}' holds the checkpoint")
+                    self.add("VALID_CHECKPOINT_NOT_AWAITED",
+                             f"'{node_id}' does not wait for checkpoint '{checkpoint}': it runs while the approval "
+                             "is asked, so a rejection comes after it ran", plan.nodes[node_id].location,
+                             warning=True, hint=f'give it input="{gate}" to run only once the approval is given '
+                                                f"({received})")
+
     def _site(self, site: Site) -> None:
-        try:
-            compiled = (compile_expression if site.kind == "expression" else compile_template)(
-                site.text, node_ids=self.ids)
-        except ExpressionError as e:
-            self.add(e.code, f"{e.message} (in {site.key} of '{site.owner.id}')",
-                     position_in_file(site, e.position, self.file), hint=e.hint)
-            return
-        for name, offset in compiled.name_positions:
+        """Every finding of one site: a template's bad segment leaves its other segments' names
+        to check, and the secrets it names are checked whatever else is wrong."""
+        errors: list[ExpressionError] = []
+        names: tuple[tuple[str, int], ...] = ()
+        if site.kind == "expression":
+            try:
+                names = compile_expression(site.text, node_ids=self.ids).name_positions
+            except ExpressionError as bad:
+                errors = [bad]
+        else:
+            errors, names = check_template(site.text, node_ids=self.ids)
+        for error in errors:
+            self.add(error.code, f"{error.message} (in {site.key} of '{site.owner.id}')",
+                     position_in_file(site, error.position, self.file), hint=error.hint)
+        for name, offset in names:
             if name not in self.ids and name not in ALWAYS_BOUND and name not in site.bound:
                 known = self.ids | ALWAYS_BOUND | site.bound  # only for the hint: not a copy per site
                 self.add("EXPR_UNDEFINED_VARIABLE", f"unknown name '{name}' in {site.key} of '{site.owner.id}' "

@@ -13,7 +13,7 @@ from flowscript.expressions.compiled import CompiledExpression, clear_cache, com
 from flowscript.expressions.functions import FUNCTIONS, BuiltinFunction
 from flowscript.expressions.limits import Limits
 from flowscript.expressions.printing import to_json, to_template_string
-from flowscript.expressions.templates import CompiledTemplate, compile_template, is_template
+from flowscript.expressions.templates import CompiledTemplate, check_template, compile_template, is_template
 from flowscript.expressions.values import truthy
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "CompiledExpression",
     "CompiledTemplate",
     "Limits",
+    "check_template",
     "clear_cache",
     "compile_expression",
     "compile_template",

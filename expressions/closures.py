@@ -21,6 +21,7 @@ from flowscript.expressions.operators import (
     compare,
     divide,
     loose_equals,
+    signed_zero,
     strict_equals,
 )
 from flowscript.expressions.values import MAX_SAFE_INTEGER, normalize_int, truthy
@@ -189,6 +190,8 @@ def _minus_times(left: Closure, right: Closure, op: str, pos: int) -> Closure:
         tb = type(b)
         if ta is int and tb is int:
             r = a - b if minus else a * b
+            if r == 0 and not minus:
+                return signed_zero(r, a, b)
             return r if -MAX_SAFE_INTEGER <= r <= MAX_SAFE_INTEGER else normalize_int(r)
         if ta is float and tb is float:
             return a - b if minus else a * b

@@ -169,9 +169,9 @@ class Compiler:
             def neg(s: Scope, loc: dict, c: EvalContext) -> Any:
                 v = f(s, loc, c)
                 t = type(v)
-                if t is int or t is float:
+                if t is float or (t is int and v):
                     return -v
-                return negate(v)
+                return negate(v)  # an integer zero keeps its sign: -0 is JavaScript's negative zero
             return neg
         return lambda s, loc, c: to_number(f(s, loc, c))
 

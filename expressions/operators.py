@@ -61,7 +61,7 @@ def arith(op: str, a: Any, b: Any) -> Any:
         return power(x, y)
     if type(x) is int and type(y) is int:
         r = x + y if op == "+" else x - y if op == "-" else x * y
-        return normalize_int(r)
+        return signed_zero(r, x, y) if op == "*" else normalize_int(r)
     try:
         return x + y if op == "+" else x - y if op == "-" else x * y
     except OverflowError:  # a huge int met a float
@@ -87,7 +87,7 @@ def divide(x: int | float, y: int | float) -> int | float:
         negative = (x < 0) != (math.copysign(1.0, y) < 0 if isinstance(y, float) else False)
         return -INF if negative else INF
     if type(x) is int and type(y) is int and x % y == 0:
-        return normalize_int(x // y)
+        return signed_zero(normalize_int(x // y), x, y)
     try:
         return x / y
     except OverflowError:
@@ -100,7 +100,7 @@ def modulo(x: int | float, y: int | float) -> int | float:
         if y == 0:
             return NAN
         r = abs(x) % abs(y)
-        return -r if x < 0 else r
+        return (-r or -0.0) if x < 0 else r  # -4 % 2 is -0
     try:
         if y == 0 or math.isinf(x) or x != x or y != y:
             return NAN
@@ -151,9 +151,15 @@ def power(x: int | float, y: int | float) -> int | float:
 
 
 def negate(value: Any) -> Any:
-    """Unary minus."""
+    """Unary minus; `-0` is JavaScript's negative zero (a float: a Python int has no sign at 0)."""
     x = value if _is_num(value) else to_number(value)
-    return -x
+    return -0.0 if type(x) is int and x == 0 else -x
+
+
+def signed_zero(r: int | float, x: int, y: int) -> int | float:
+    """The int product or quotient `r` of x and y, as JavaScript has it: a zero result of operands
+    of opposite signs is -0 (`0 * -1`, `0 / -5`), which only a float can hold."""
+    return -0.0 if r == 0 and (x < 0) != (y < 0) else r
 
 
 def compare(op: str, a: Any, b: Any) -> bool:

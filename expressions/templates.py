@@ -92,6 +92,12 @@ class CompiledTemplate:
             raise _shifted(e, self.source, offset) from None
         return "".join(parts)
 
+    def segment_values(self, scope: Mapping[str, Any], mentioning: str) -> list[Any]:
+        """The values of the `{{ }}` segments whose source mentions `mentioning` (what a template
+        made of a secret: its text is to be redacted, the literal text around it is not)."""
+        return [expr.evaluate(scope) for expr in (s[0] for s in self._segments if not isinstance(s, str))
+                if mentioning in expr.source]
+
     def __repr__(self) -> str:
         return f"CompiledTemplate({self.source!r})"
 
@@ -143,6 +149,37 @@ def _compile_template(source: str, node_ids: frozenset[str]) -> CompiledTemplate
     return CompiledTemplate(source, tuple(segments))
 
 
+def check_template(source: str, *, node_ids: Iterable[str] = ()) -> tuple[list[ExpressionError],
+                                                                           tuple[tuple[str, int], ...]]:
+    """Every problem of a template, not only the first: each `{{ }}` segment is compiled on its
+    own, so one bad segment leaves the others' names to check (`validate` reports them all).
+    Returns the errors (positions in the whole template) and the names of the good segments
+    with their offsets."""
+    ids = hyphen_ids_in(source, node_ids)
+    errors: list[ExpressionError] = []
+    names: list[tuple[str, int]] = []
+    pos = 0
+    while (start := source.find("{{", pos)) != -1:
+        end = find_close(source, start + 2)
+        if end == -1:
+            errors.append(ExpressionError("unclosed '{{': expected '}}' to end the expression",
+                                          code="EXPR_PARSE_ERROR", expression=source, position=start))
+            break
+        try:
+            expr = compile_expression(source[start + 2:end], node_ids=ids)
+        except ExpressionError as e:
+            errors.append(_shifted(e, source, start + 2))
+        else:
+            names += [(name, start + 2 + at) for name, at in expr.name_positions]
+        pos = end + 2
+    if not errors and len(source) > MAX_SOURCE_LENGTH:
+        try:
+            compile_template(source, node_ids=node_ids)
+        except ExpressionError as e:
+            errors.append(e)
+    return errors, tuple(names)
+
+
 def find_close(source: str, i: int) -> int:
     """The offset of the `}}` that ends the segment starting at i, or -1 when there is none."""
     n = len(source)
@@ -169,4 +206,4 @@ def find_close(source: str, i: int) -> int:
     return -1
 
 
-__all__ = ["CompiledTemplate", "compile_template", "is_template", "to_template_string"]
+__all__ = ["CompiledTemplate", "check_template", "compile_template", "is_template", "to_template_string"]

@@ -82,7 +82,8 @@ def string_to_number(text: str) -> int | float:
     if not s:
         return 0
     if _INTEGER.match(s):
-        return int(s)
+        n = int(s)
+        return -0.0 if n == 0 and s[0] == "-" else n  # "-0" is negative zero
     if _DECIMAL.match(s):
         try:
             return float(s)

@@ -39,6 +39,7 @@ class Node:
 
     kind: ClassVar[str]  # the element's name: "foreach", "source"...
     runs_anywhere: ClassVar[bool] = True  # False: it must run where the run is watched (it asks a person)
+    asks_approval: ClassVar[bool] = False  # True: a rejection may end the run (what runs beside it is not held back)
     id: str
     input: str | None = None
     location: Location
@@ -75,6 +76,10 @@ class Node:
 class ControlNode(Node):
     """A node that holds other nodes or steers the run (if, loops, parallel, checkpoint...): it
     runs in the engine's process, through the `ControlStep` it is handed."""
+
+    # What its output is made of, beyond its input and its bodies' outputs (compiler/taint.py):
+    value_sites: ClassVar[frozenset[str]] = frozenset()  # sites whose values reach the output or the body's input
+    body_receives_output: ClassVar[bool] = False  # an iteration after the first receives the previous one's output
 
     async def run(self, step: ControlStep) -> Any:
         raise NotImplementedError

@@ -26,6 +26,7 @@ class CheckpointNode(ControlNode):
 
     kind = "checkpoint"
     runs_anywhere = False  # it asks a person: it runs where the run is watched
+    asks_approval = True
     prompt: str | None = None
     timeout: str | None = None  # milliseconds, or a template giving them
     default: Literal["approve", "reject"] = "reject"

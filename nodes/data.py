@@ -70,6 +70,10 @@ class DataNode(Node):
     self_evaluated: ClassVar[frozenset[str]] = frozenset()  # entries not resolved as templates before run
     lifted: ClassVar[Mapping[str, tuple[str, ...]]] = {}  # <request>/<response> keys lifted into config
     wants_input: ClassVar[bool] = False  # at top level, warn when it has no input
+    # Its output is computed by its expressions (not I/O): computed from a secret, it is secret
+    # (compiler/taint.py). `passes_input`: it holds input items as they are (a filter).
+    derived_output: ClassVar[bool] = False
+    passes_input: ClassVar[bool] = False
 
     config: dict[str, Any] = field(default_factory=dict)
     on_error: OnError | None = None

@@ -17,6 +17,8 @@ class FilterTransform(TransformNode):
     """`<transform type="filter">`: the items for which the condition holds."""
 
     type = "filter"
+    derived_output = True
+    passes_input = True
     required_config = ("condition",)
     expressions: ClassVar[Mapping[str, frozenset[str]]] = {"condition": ITEM_NAMES}
     self_evaluated = frozenset({"condition"})

@@ -41,6 +41,7 @@ class ForeachNode(ControlNode):
     """`<foreach>`: its body once per item, up to `concurrency` at once."""
 
     kind = "foreach"
+    value_sites = frozenset({"collection"})
     collection: str
     item: str = "item"
     index: str = "index"

@@ -26,6 +26,7 @@ class LoopNode(ControlNode):
     """`<loop>`: its body up to `max` times, until its `break` condition holds."""
 
     kind = "loop"
+    body_receives_output = True
     max: str | None = None  # a whole number, or a template giving one; None: 1000
     break_: str | None = None
     body: list[BodyItem] = field(default_factory=list)

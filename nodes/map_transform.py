@@ -16,6 +16,7 @@ class MapTransform(TransformNode):
     """`<transform type="map">`: each item through the expression."""
 
     type = "map"
+    derived_output = True
     required_config = ("expression",)
     expressions: ClassVar[Mapping[str, frozenset[str]]] = {"expression": ITEM_NAMES}
     self_evaluated = frozenset({"expression"})

@@ -39,6 +39,7 @@ class ParallelNode(ControlNode):
     """`<parallel>`: its branches at once, each in a lane of its own."""
 
     kind = "parallel"
+    value_sites = frozenset({"merge"})
     branches: list[ParallelBranch]
     concurrency: str | None = None  # None: the run's max concurrency
     wait: str = "all"  # all | any | n(K)

@@ -15,6 +15,7 @@ class TemplateTransform(TransformNode):
     """`<transform type="template">` (the default transform): text from a template."""
 
     type = "template"
+    derived_output = True
     required_config = ("template",)
     self_evaluated = frozenset({"template"})
 

@@ -22,6 +22,7 @@ class WhileNode(ControlNode):
     """Reads like LoopNode (nodes/loop.py) on purpose: two kinds, each whole in its module."""
 
     kind = "while"
+    body_receives_output = True
     condition: str
     max: str | None = None  # None: 1000
     body: list[BodyItem] = field(default_factory=list)

@@ -30,7 +30,7 @@ from prefect.client.schemas.objects import TaskRunResult
 from prefect.concurrency.asyncio import concurrency
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.futures import PrefectFuture
-from prefect.states import State
+from prefect.states import Cancelled, State
 
 from flowscript.nodes.base import ApprovalDecision, ApprovalRequest, WithMeta
 from flowscript.prefect_backend.approvals import ask_in_prefect
@@ -44,12 +44,13 @@ from flowscript.runtime.backend import ChunkDone, ChunkExecution
 from flowscript.runtime.chunks import execute_chunk
 from flowscript.runtime.execution import NodeExecution, Resources, execute
 from flowscript.runtime.secrets import Redactor, read_secrets
-from flowscript.signals import BreakSignal
+from flowscript.signals import BreakSignal, CheckpointRejected, NodeFailed
 
 DEFAULT_CHUNK_THRESHOLD = 100
 TAG = "flowscript"  # on every task run, beside the node kind
 _HERE: dict[str, Resources] = {}  # run id -> the resources of the flow's process for that run
 _CONTROL_RUNS: dict[str, Callable[[], Awaitable[Any]]] = {}  # token -> a control node's execution, while it runs
+_REJECTED: dict[str, BaseException] = {}  # token -> the rejection a control node's execution ended with
 
 
 class Sealed:
@@ -96,16 +97,22 @@ async def execute_node(key: str, sealed: Sealed) -> dict[str, Any]:
     return {**answer, "attempts": attempt}
 
 
-async def run_control_node(key: str, token: str) -> dict[str, Any]:
+async def run_control_node(key: str, token: str) -> dict[str, Any] | State:
     """A control node's execution, in the flow's process; its body's executions hang under it.
     Its parameters are plain (the execution waits under `token`), because a task run's context,
     parameters included, travels with every task submitted inside it. A `<break/>` inside it
-    comes back as data (Prefect would count an exception a failure)."""
+    comes back as data (Prefect would count an exception a failure), and a rejected checkpoint
+    inside it ends the task run Cancelled, without a traceback (the engine gets the rejection back)."""
     run = _CONTROL_RUNS[token]
     try:
         output = await run()
     except BreakSignal as signal:
         return {"break": True, "loop": signal.loop_id, "last": signal.last_output}
+    except (CheckpointRejected, NodeFailed) as outcome:
+        if not isinstance(outcome, CheckpointRejected) and outcome.rejected is None:
+            raise
+        _REJECTED[token] = outcome  # a rejection is an outcome, not a crash: the task run ends Cancelled,
+        return Cancelled(message=str(outcome))  # with no traceback; the engine gets the rejection back
     if isinstance(output, WithMeta):
         return {"output": output.value, "meta": output.meta}
     return {"output": output}
@@ -195,6 +202,10 @@ class PrefectBackend:
     shared_limit: str | None = None  # a global concurrency limit every data-node execution takes a slot of
     tag_limits: TagLimits | None = None  # spares Prefect's per-task-run ask for tag limits that do not exist
     kinds: frozenset[str] = frozenset()  # the node kinds of the run's task runs (their tags)
+    # Nodes that hold, read or make secret-derived values (compiler/taint.py), or hold such a
+    # node: Prefect keeps no result of their task runs (a redactor recognises a secret's text,
+    # not what expressions made of it; a retried flow run resumes from the state file instead).
+    unkept: frozenset[str] = frozenset()
     name: str = "prefect"
 
     def __post_init__(self) -> None:
@@ -208,6 +219,8 @@ class PrefectBackend:
             keep["result_storage"] = self.result_storage  # where a retry on another worker finds them
         self._base = node_task.with_options(task_run_name="{key}", **keep)  # this run's result options
         self._control = control_task.with_options(task_run_name="{key}", **keep)
+        self._base_unkept = node_task.with_options(task_run_name="{key}", cache_policy=NO_CACHE)
+        self._control_unkept = control_task.with_options(task_run_name="{key}", cache_policy=NO_CACHE)
 
     async def run_node(self, execution: NodeExecution, resources: Resources) -> dict[str, Any]:
         if self.shared_limit is not None:
@@ -234,19 +247,27 @@ class PrefectBackend:
         await self._prime(tag)
         made = self._tasks.get((node_id, tag))
         if made is None:
-            made = self._tasks[(node_id, tag)] = renamed(self._control, node_id, {tag, TAG})
+            control = self._control_unkept if node_id in self.unkept else self._control
+            made = self._tasks[(node_id, tag)] = renamed(control, node_id, {tag, TAG})
         token = uuid.uuid4().hex
         _CONTROL_RUNS[token] = run
         try:
             state: State = await run_in_flow(made, {"key": key, "token": token}, self._edges("token", upstream))
         finally:
             del _CONTROL_RUNS[token]
+            rejected = _REJECTED.pop(token, None)
+        if rejected is not None:
+            raise rejected
         if state.state_details.task_run_id is not None:
             self._task_runs[key] = state.state_details.task_run_id
         answer = await state.aresult()
         if answer.get("break"):
             raise BreakSignal(answer["loop"], answer["last"])
         return WithMeta(answer["output"], answer["meta"]) if "meta" in answer else answer["output"]
+
+    def task_run_ids(self) -> list[UUID]:
+        """The task runs of this run's node executions, in the order they were made."""
+        return list(self._task_runs.values())
 
     def _edges(self, parameter: str, upstream: tuple[str, ...]) -> dict[str, set[Any]] | None:
         """What the task run records as its inputs besides its parameters: the task runs it depends on."""
@@ -258,13 +279,14 @@ class PrefectBackend:
         come from the `key` parameter, so a node's task serves all its executions. A node with
         retries gets a task per execution, whose retry condition counts that execution's retries."""
         settings, node_id, tag = execution.retry, execution.node.id, execution.tag
+        base = self._base_unkept if execution.secret_derived or node_id in self.unkept else self._base
         if settings is not None:
-            return self._base.with_options(
+            return base.with_options(
                 name=node_id, tags={tag, TAG}, retries=settings.max_retries,
                 retry_condition_fn=retry_condition(settings), timeout_seconds=settings.timeout_s)
         made = self._tasks.get((node_id, tag))
         if made is None:
-            made = self._tasks[(node_id, tag)] = renamed(self._base, node_id, {tag, TAG})
+            made = self._tasks[(node_id, tag)] = renamed(base, node_id, {tag, TAG})
         return made
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:

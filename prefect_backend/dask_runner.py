@@ -3,11 +3,13 @@ Prefect API. Imported only for `--task-runner dask` (it imports Dask)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from distributed import WorkerPlugin
 from prefect_dask import DaskTaskRunner
 
+from flowscript.prefect_backend.console import quiet_console
 from flowscript.prefect_backend.tag_limits import prime_no_limits
 
 
@@ -23,13 +25,28 @@ class FlowDaskTaskRunner(DaskTaskRunner):
             env = {**self.cluster_kwargs.get("env", {}), "PREFECT_API_URL": url}
             self.cluster_kwargs = {**self.cluster_kwargs, "env": env}
         self._primed = False
-        return super().__enter__()
+        entered = super().__enter__()
+        if not self.address:  # a temporary cluster's workers print on this command's terminal
+            self.client.register_plugin(QuietConsole())
+        return entered
 
     def prime_workers(self, tag_sets: list[frozenset[str]]) -> None:
         """Once per run: every worker primes Prefect's no-limit cache for these tag sets."""
         if not self._primed:
             self._primed = True
             self.client.register_plugin(NoTagLimits(tag_sets))
+
+
+class QuietConsole(WorkerPlugin):
+    """A worker of a temporary cluster shows on the terminal what the flow's process shows
+    (prefect_backend/console.py): a node's failure is the command's to report, not a traceback."""
+
+    name = "flowscript-quiet-console"
+
+    def setup(self, worker: Any) -> None:
+        quiet_console()
+        # and not its events worker's "Still processing items: 1 items remaining..." as it exits
+        logging.getLogger("prefect.EventsWorker").setLevel(logging.ERROR)
 
 
 class NoTagLimits(WorkerPlugin):

@@ -28,6 +28,7 @@ from flowscript.compiler.planner import Plan
 from flowscript.compiler.run_config import resolve_config
 from flowscript.compiler.sites import used_secrets
 from flowscript.errors import FlowScriptError, ValidationError
+from flowscript.nodes.base import walk
 from flowscript.prefect_backend.artifacts import publish_log
 from flowscript.prefect_backend.backend import DEFAULT_CHUNK_THRESHOLD, PrefectBackend
 from flowscript.prefect_backend.concurrency import LimitNames, read_limits, shared_limit
@@ -64,6 +65,7 @@ class Launch:
     publishing: asyncio.Future[None] | None = None
     state: RunState | None = None
     failure: RunFailed | None = None
+    backend: PrefectBackend | None = None  # the run's, once it started
 
 
 def chunk_threshold_from(env: Mapping[str, str]) -> int:
@@ -124,15 +126,14 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
     meta = plan.workflow.meta
     run_input = parameters.pop(INPUT_PARAMETER, None)
     try:
-        config = resolve_config(meta, {k: v for k, v in parameters.items() if v is not None})
+        config = resolve_config(plan.workflow, {k: v for k, v in parameters.items() if v is not None})
         blocks = await from_secret_blocks(meta.secrets, launch.options.env)
         secrets = read_secrets(meta.secrets, launch.options.env, blocks,
-                               required=used_secrets(plan.workflow) & set(meta.secrets))
+                               required=used_secrets(plan.workflow) & set(meta.secrets), workflow=plan.workflow)
         storage = await result_storage_block(launch.result_storage) if launch.persist_results else None
     except FlowScriptError as e:
         get_run_logger().error(e.render())
         return Failed(message=e.render())
-    redactor = Redactor(secrets.values())
     state = launch.resume
     resuming = state is not None
     run_id = state.run_id if state is not None else flow_run_id
@@ -142,7 +143,9 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
                              chunk_threshold=launch.chunk_threshold, interactive=launch.interactive,
                              approvals=launch.approvals, shared_limit=shared_limit(limits, meta.name),
                              tag_limits=TagLimits(read_limits, limits),
-                             kinds=frozenset({node.kind_name for node in plan.nodes.values()} | {"foreach"}))
+                             kinds=frozenset({node.kind_name for node in plan.nodes.values()} | {"foreach"}),
+                             unkept=unkept_results(plan))
+    launch.backend = backend
     engine = Engine(plan, backend, launch.options)
     if state is None:
         state = _retried_run(launch.options, meta.name, run_id)
@@ -154,11 +157,19 @@ async def _run(plan: Plan, parameters: dict[str, Any], launch: Launch) -> Any:
         await (engine.resume(state, secrets) if resuming else engine.run(state, secrets))
     except RunFailed as failure:
         launch.failure = failure
-        await _publish(launch, state, redactor)
-        message = redactor.text(failure.message)
+        await _publish(launch, state, engine.redactor)
+        message = engine.redactor.text(failure.message)
         return Cancelled(message=message) if failure.cancelled else Failed(message=message)
-    await _publish(launch, state, redactor)
+    await _publish(launch, state, engine.redactor)  # it has learned the run's secret-derived values
     return {"runId": state.run_id, "status": state.status}
+
+
+def unkept_results(plan: Plan) -> frozenset[str]:
+    """The nodes whose task runs' results Prefect must not keep: those that hold, read or make a
+    secret-derived value, and the control nodes around them (their outputs hold their bodies')."""
+    touching = plan.touches_secret_derived | plan.secret_derived
+    return frozenset(node_id for node_id, node in plan.nodes.items()
+                     if any(n.id in touching for n in walk([node])))
 
 
 async def _publish(launch: Launch, state: RunState, redactor: Redactor) -> None:

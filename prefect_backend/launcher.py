@@ -1,30 +1,37 @@
 """Starting a workflow run as a Prefect flow run from this process (the CLI, tests).
 
-Without PREFECT_API_URL, Prefect serves its API from a temporary local server for the
-length of the run (it costs seconds); with it, the run is recorded on that server.
+With PREFECT_API_URL, the run is recorded on that server. Without it, the run has a temporary
+local server of its own (prefect_backend/temporary_server.py: it costs seconds, so the user is
+told at once, its output stays off the terminal, and it is stopped once it has recorded the run).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
+import sys
+import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
 from prefect import Flow
 from prefect.context import AsyncClientContext
-from prefect.logging.handlers import PrefectConsoleHandler
+from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 from prefect.states import State
 
 from flowscript.compiler.planner import Plan
 from flowscript.errors import FlowScriptError
 from flowscript.prefect_backend.concurrency import read_limits
+from flowscript.prefect_backend.console import quiet_console
 from flowscript.prefect_backend.flow_builder import LAUNCH, Launch, build_flow
 from flowscript.prefect_backend.task_runners import TaskRunnerChoice, choice_from
+from flowscript.prefect_backend.temporary_server import NOTICE, TemporaryServer, claim
 from flowscript.runtime.engine import RunOptions
 from flowscript.runtime.state import RunState
 
@@ -47,15 +54,23 @@ async def run_through_prefect(plan: Plan, config: dict[str, Any], run_input: Any
         quiet_console()
     launch = Launch(options=options, resume=resume, interactive=interactive, approvals="terminal",
                     persist_results=persist_results, log_after_flow=True)
-    async with _api_client():
-        launch.limits = asyncio.ensure_future(read_limits())
-        token = LAUNCH.set(launch)
-        try:
-            flow = flow_of(plan, runner or choice_from())
-            final: State = await cast(Awaitable[State], flow(**config, input=run_input, return_state=True))
-        finally:
-            LAUNCH.reset(token)
-            await _finish(launch)
+    server = await _temporary_server()
+    try:
+        with _api_of(server):
+            async with _api_client():
+                launch.limits = asyncio.ensure_future(read_limits())
+                token = LAUNCH.set(launch)
+                try:
+                    flow = flow_of(plan, runner or choice_from())
+                    final: State = await cast(Awaitable[State], flow(**config, input=run_input, return_state=True))
+                finally:
+                    LAUNCH.reset(token)
+                    await _finish(launch)
+                if server is not None:
+                    await _recorded(launch)
+    finally:
+        if server is not None:
+            await asyncio.to_thread(server.stop)
     if launch.state is None:
         raise PrefectRunError(f"the Prefect flow run ended before the workflow started: {final.message}",
                               hint="see the flow run's logs in Prefect")
@@ -75,6 +90,68 @@ def flow_of(plan: Plan, runner: TaskRunnerChoice) -> Flow:
             _FLOWS.popitem(last=False)
     _FLOWS.move_to_end(key)
     return kept[1]
+
+
+async def _temporary_server() -> TemporaryServer | None:
+    """The temporary server of this run when Prefect's settings name no API (the one the command
+    line started early, or one started now, saying so at once), ready; None when an API is
+    configured (a server started early on a guess is stopped)."""
+    settings = get_current_settings()
+    server = claim()
+    if settings.api.url or not settings.server.ephemeral.enabled:
+        if server is not None:
+            await asyncio.to_thread(server.stop, 5)
+        return None
+    if server is None:
+        print(NOTICE, file=sys.stderr, flush=True)
+        server = TemporaryServer(Path(settings.home), os.environ).start()
+    try:
+        await asyncio.to_thread(server.wait_ready)
+    except RuntimeError as error:
+        raise PrefectRunError(f"could not start a temporary Prefect server: {error}",
+                              hint="start one (`prefect server start`) and set PREFECT_API_URL, or run with "
+                                   "--local") from None
+    return server
+
+
+@contextmanager
+def _api_of(server: TemporaryServer | None) -> Iterator[None]:
+    if server is None:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_API_URL: server.url}):
+        yield
+
+
+async def _recorded(launch: Launch, timeout_s: float = 10) -> None:
+    """Waits until the temporary server has recorded the run's last task runs in their final
+    states (it records them from events, after the flow run has ended), so stopping it loses
+    nothing and cuts no write short."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterId
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogHandler
+
+    await APILogHandler.aflush()  # what this process still holds for it: logs, and the events it records runs from
+    events_logger = logging.getLogger("prefect.EventsWorker")
+    level, events_logger.level = events_logger.level, logging.ERROR  # "Still processing items: 1...": sent now
+    try:
+        drained = EventsWorker.drain_all()
+        if inspect.isawaitable(drained):
+            await drained
+    finally:
+        events_logger.setLevel(level)
+    ids = launch.backend.task_run_ids()[-100:] if launch.backend is not None else []
+    if not ids:
+        return
+    client = get_client()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        runs = await client.read_task_runs(task_run_filter=TaskRunFilter(id=TaskRunFilterId(any_=ids)),
+                                           limit=len(ids))
+        if len(runs) == len(ids) and all(r.state is not None and r.state.is_final() for r in runs):
+            return
+        await asyncio.sleep(0.05)
 
 
 @asynccontextmanager
@@ -106,10 +183,4 @@ async def _finish(launch: Launch) -> None:
         launch.options.log_warnings.append(f"could not publish the execution log as a Prefect artifact: {error}")
 
 
-def quiet_console() -> None:
-    """Task and flow run logs still go to the Prefect API; the terminal shows only warnings,
-    this process's and those of a temporary Dask cluster's workers (which inherit the setting)."""
-    for handler in logging.getLogger().handlers:  # Prefect's run loggers propagate to the root's console
-        if isinstance(handler, PrefectConsoleHandler):
-            handler.setLevel(logging.WARNING)
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+__all__ = ["PrefectRunError", "flow_of", "quiet_console", "run_through_prefect"]

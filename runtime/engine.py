@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flowscript.compiler.planner import Plan
+from flowscript.nodes.base import walk
 from flowscript.nodes.semaphore import FifoSemaphore
 from flowscript.runtime.backend import Backend
 from flowscript.runtime.events import RunEvents
@@ -28,7 +29,7 @@ from flowscript.runtime.markdown_log import format_log, write_log
 from flowscript.runtime.persistence import DEFAULT_STATE_DIR, StateStore, state_path
 from flowscript.runtime.retry import RetrySettings
 from flowscript.runtime.scope import MISSING, Frame, RunScope
-from flowscript.runtime.secrets import Redactor
+from flowscript.runtime.secrets import Redactor, SecretGuard, node_of
 from flowscript.runtime.state import Cancellation, ErrorInfo, NodeResult, Owner, RunState, now_iso
 from flowscript.signals import NodeFailed, RunFailed
 
@@ -59,6 +60,9 @@ class Engine:
         self.plan = plan
         self.backend = backend
         self.options = options or RunOptions()
+        # The last run's redactor: the secrets and, learned as they were made, the secret-derived
+        # values; what a caller writes about the run (Prefect's log artifact) goes through it.
+        self.redactor = Redactor(())
 
     def new_state(self, config: Mapping[str, Any], *, run_id: str | None = None, input: Any = None) -> RunState:
         workflow = self.plan.workflow
@@ -81,18 +85,35 @@ class Engine:
         return await self._execute(state, secrets, prior={}, first_wave=0)
 
     async def resume(self, state: RunState, secrets: Mapping[str, str]) -> RunState:
-        """Re-runs what did not succeed, from the failed wave on; successes are reused."""
+        """Re-runs what did not succeed, from the failed wave on; successes are reused. A
+        completed run is returned as it is: nothing runs, nothing is written."""
+        if state.status == "completed":
+            return state
         prior = {key: result for key, result in state.node_results.items() if result.status == "success"}
+        first_wave = state.current_wave
+        withheld = self._withheld(state)
+        if withheld:  # their outputs were not kept: they run again (each a computation, nothing sent or written)
+            prior = {key: result for key, result in prior.items() if not result.secret and key not in withheld}
+            first_wave = min(first_wave, *withheld.values())
         state.node_results = dict(prior)
         state.error, state.errors, state.unfinished, state.cancellation = None, [], [], None
         state.completed_at = None
-        return await self._execute(state, secrets, prior=prior, first_wave=state.current_wave)
+        return await self._execute(state, secrets, prior=prior, first_wave=first_wave)
+
+    def _withheld(self, state: RunState) -> dict[str, int]:
+        """The top-level nodes holding a secret-derived result, with their waves
+        (docs/language.md#persistence-and-resume): a resume runs them again, reusing what
+        succeeded inside them."""
+        top_of = {node.id: top.id for top in self.plan.workflow.nodes for node in walk([top])}
+        wave_of = {node_id: wave.number for wave in self.plan.waves for node_id in wave.node_ids}
+        return {top_of[node]: wave_of[top_of[node]] for key, result in state.node_results.items()
+                if result.secret and (node := node_of(key)) in top_of and top_of[node] in wave_of}
 
     # ---------------------------------------------------------------- the wave loop
     async def _execute(self, state: RunState, secrets: Mapping[str, str], *, prior: dict[str, NodeResult],
                        first_wave: int) -> RunState:
         options = self.options
-        redactor = Redactor(secrets.values())
+        redactor = self.redactor = Redactor(secrets.values())  # it learns secret-derived values as they are made
         path = self.state_file(state)
         store = StateStore(path, redactor) if path else None
         root = Frame(outputs={k: r.output for k, r in prior.items() if "[" not in k and "->" not in k})
@@ -104,7 +125,7 @@ class Engine:
             run = RunContext(plan=self.plan, state=state, backend=self.backend, scope=scope, events=options.events,
                              resources=resources, workdir=options.workdir, max_concurrency=options.max_concurrency,
                              default_retry=options.default_retry, retries_enabled=options.retries_enabled,
-                             store=store, prior=prior)
+                             store=store, prior=prior, guard=SecretGuard(redactor, self.plan.secret_derived))
             executor = Executor(run)
             options.events.run_started(state, len(self.plan.waves))
             self._save(store, state)
@@ -169,8 +190,10 @@ class Engine:
             state.status = "completed"
         else:
             state.status = "cancelled" if failure.cancelled else "failed"
+            failure.message = redactor.text(failure.message)  # what callers print: no secret-derived text
+            failure.args = (failure.message,)
             state.error = ErrorInfo(name=type(failure).__name__, message=failure.message, code=failure.code)
-            state.errors = [ErrorInfo.from_exception(f.cause) for f in failure.failures]
+            state.errors = [_redacted(ErrorInfo.from_exception(f.cause), redactor) for f in failure.failures]
             rejected = next((f.rejected for f in failure.failures if f.rejected), None)
             if rejected is not None:
                 state.cancellation = Cancellation(reason="checkpoint rejected", checkpoint=rejected.checkpoint_id,
@@ -206,6 +229,12 @@ class Engine:
                 await result
         except Exception as e:  # reported, never masks the run's failure
             self.options.log_warnings.append(f"the error handler failed: {type(e).__name__}: {e}")
+
+
+def _redacted(info: ErrorInfo, redactor: Redactor) -> ErrorInfo:
+    info.message = redactor.text(info.message)
+    info.stack = redactor.text(info.stack) if info.stack else info.stack
+    return info
 
 
 async def _gather_wave(nodes: list[Awaitable[NodeFailed | None]]) -> list[NodeFailed | None]:

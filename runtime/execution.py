@@ -11,6 +11,7 @@ from the `Resources` of the process that runs it (docs/architecture.md, "The bac
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from flowscript.expressions import compile_expression, compile_template
 from flowscript.nodes.base import WithMeta
 from flowscript.nodes.data import DataNode
 from flowscript.runtime.retry import RetrySettings
+from flowscript.runtime.secrets import Redactor
 
 if TYPE_CHECKING:
     import httpx
@@ -42,6 +44,9 @@ class NodeExecution:
     retry: RetrySettings | None  # None: run once, no attempt timeout
     workdir: str
     upstream: tuple[str, ...] = ()  # the keys of the executions whose outputs it reads (Prefect's graph)
+    # Its output, or what it reads, derives from a secret (compiler/taint.py): where it runs, an
+    # error it raises is redacted by the text of what it reads too, and Prefect keeps no result.
+    secret_derived: bool = False
 
     @property
     def tag(self) -> str:
@@ -76,11 +81,46 @@ class Resources:
 
 
 async def execute(execution: NodeExecution, resources: Resources) -> dict[str, Any]:
-    """One attempt of the execution; plain JSON out (`output`, and `meta` when the node has figures)."""
-    output = await execution.node.run(Call(execution, resources))
+    """One attempt of the execution; plain JSON out (`output`, and `meta` when the node has figures).
+    An error of an execution that handles secret-derived values leaves with the text of what it
+    read cut out (a path or URL made from a secret is not the secret's text)."""
+    try:
+        output = await execution.node.run(Call(execution, resources))
+    except Exception as error:
+        if execution.secret_derived:
+            _derived_redactor(execution, resources).error(error)
+        raise
     if isinstance(output, WithMeta):
         return {"output": output.value, "meta": output.meta}
     return {"output": output}
+
+
+def _derived_redactor(execution: NodeExecution, resources: Resources) -> Redactor:
+    """Redacts the secrets, what the execution read (its input and names), and what its config's
+    templates made of a secret (`{{upper($secrets.K)}}`, not the literal text around it)."""
+    redactor = Redactor(resources.secrets.values())
+    redactor.learn([execution.input, list(execution.names.values())])
+    scope = Call(execution, resources)._scope
+    for key, value in execution.node.config.items():
+        if key in execution.node.self_evaluated:
+            continue
+        for text in _template_texts(value):
+            with contextlib.suppress(Exception):  # it may be what failed
+                compiled = compile_template(text, node_ids=execution.hyphen_ids)
+                redactor.learn(compiled.segment_values(scope, "$secrets"))
+    return redactor
+
+
+def _template_texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if "$secrets" in value:
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _template_texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _template_texts(item)
 
 
 def outcome_value(answer: Mapping[str, Any]) -> Any:

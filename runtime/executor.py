@@ -11,6 +11,7 @@ nested or not, goes through `run_node` and therefore through the backend.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -42,6 +43,7 @@ from flowscript.runtime.execution import NodeExecution, Resources, outcome_value
 from flowscript.runtime.persistence import StateStore
 from flowscript.runtime.retry import RetrySettings, is_retryable
 from flowscript.runtime.scope import MISSING, Frame, RunScope, Scope
+from flowscript.runtime.secrets import SecretGuard
 from flowscript.runtime.state import ErrorInfo, NodeResult, RunState, now_iso
 from flowscript.signals import BreakSignal, CheckpointRejected, NodeFailed
 
@@ -65,6 +67,7 @@ class RunContext:
     running: dict[str, str] = field(default_factory=dict)  # result key -> node id, while it runs
     cut_off: list[str] = field(default_factory=list)  # result keys cancelled before they finished
     starts: Iterator[int] = field(default_factory=itertools.count)  # start order of node executions
+    guard: SecretGuard | None = None  # marks secret-derived results, redacts recorded errors
 
 
 class Executor:
@@ -194,7 +197,8 @@ class Executor:
         return NodeExecution(node=node, run_id=self.run.state.run_id, key=key, input=input, names=names,
                              config=specials["$config"], context=specials["$context"],
                              secret_names=tuple(self.run.plan.workflow.meta.secrets), hyphen_ids=self.hyphen_ids,
-                             retry=retry, workdir=str(self.run.workdir), upstream=upstream)
+                             retry=retry, workdir=str(self.run.workdir), upstream=upstream,
+                             secret_derived=node.id in self.run.plan.touches_secret_derived)
 
     async def _run_fallback(self, node: Node, fallback_id: str, frame: Frame, input: Any, error: Exception) -> Any:
         """The fallback runs once, with no retry policy, in an isolated copy of the context."""
@@ -221,6 +225,8 @@ class Executor:
 
     def record_key(self, key: str, result: NodeResult, *, persist: bool = True) -> None:
         """A result into the run's state, its state file's journal and its events."""
+        if self.run.guard is not None:
+            self.run.guard.result(key, result)
         self.run.state.node_results[key] = result
         if persist and self.run.store is not None:
             self.run.store.record(key, result)
@@ -298,7 +304,9 @@ class Step(RunLane):
                 self.frame.results.update(lane.frame.results)
 
     async def ask(self, request: ApprovalRequest) -> ApprovalDecision:
-        events = self.ex.run.events
+        events, guard = self.ex.run.events, self.ex.run.guard
+        if guard is not None:  # a prompt made of secret-derived input is shown, and kept by Prefect, redacted
+            request = dataclasses.replace(request, prompt=guard.text(request.prompt))
         events.approval_wait(request.key, waiting=True)
         try:
             return await self.ex.run.backend.request_approval(request)

@@ -37,21 +37,33 @@ def prepare_run(path: str | os.PathLike[str], config_values: Mapping[str, Any], 
     missing secrets to the backend (Prefect may find them in Secret blocks)."""
     loaded = load_workflow(path)
     meta = loaded.workflow.meta
-    config = resolve_config(meta, config_values, from_text=from_text, base=base_config)
+    config = resolve_config(loaded.workflow, config_values, from_text=from_text, base=base_config)
     required = used_secrets(loaded.workflow) & set(meta.secrets) if require_secrets else set()
-    secrets = read_secrets(meta.secrets, env, required=required)
+    secrets = read_secrets(meta.secrets, env, required=required, workflow=loaded.workflow)
     return PreparedRun(loaded, config, secrets)
 
 
-def check_resumable(state: RunState, workflow_sha256: str, *, force: bool) -> None:
+def check_resumable(state: RunState, workflow_sha256: str, *, force: bool) -> str | None:
+    """None when the run may be resumed; raises ResumeRefused when it may not (its process is
+    alive, its workflow file changed). A completed run is not an error: the answer is then what
+    to tell the user (docs/language.md#persistence-and-resume): resuming it changes nothing,
+    says so and succeeds (exit 0), so a supervisor that resumes until success can always stop."""
     if state.status == "completed":
-        raise ResumeRefused(f"run {state.run_id} completed: there is nothing to resume")
+        return nothing_to_resume(state)
     if state.status in ("running", "pending") and state.owner is not None and state.owner.is_alive():
         raise ResumeRefused(f"run {state.run_id} is still running (process {state.owner.pid} on {state.owner.host})",
                             hint="wait for it to end, or stop that process first")
     if state.workflow_sha256 and state.workflow_sha256 != workflow_sha256 and not force:
         raise ResumeRefused(f"the workflow file changed since run {state.run_id} started",
                             hint="resume with --force to run the remaining nodes of the changed workflow")
+    return None
+
+
+def nothing_to_resume(state: RunState) -> str:
+    """The one line a resume of a completed run prints."""
+    when = f" at {state.completed_at}" if state.completed_at else ""
+    return (f"run {state.run_id} of {state.workflow_id} completed{when}: nothing to resume, "
+            "nothing changed")
 
 
 def workflow_path_of(state: RunState) -> Path:

@@ -26,7 +26,7 @@ import orjson
 from flowscript.errors import FlowScriptError
 from flowscript.expressions.printing import escape_surrogates
 from flowscript.nodes.io.atomic import atomic_write_bytes
-from flowscript.runtime.secrets import Redactor
+from flowscript.runtime.secrets import REDACTED, Redactor
 from flowscript.runtime.state import NodeResult, RunState
 
 DEFAULT_STATE_DIR = ".flowscript-state"
@@ -97,7 +97,7 @@ class StateStore:
 
     def save(self, state: RunState) -> None:
         """Replaces the snapshot atomically; on failure the previous one (and the journal) stays."""
-        data = self._redactor.value(state.to_json_data())
+        data = written_state(state.to_json_data(), self._redactor)
         payload = snapshot_text(data).encode("utf-8")
         try:
             atomic_write_bytes(self.path, payload)
@@ -116,7 +116,7 @@ class StateStore:
 
     def record(self, key: str, result: NodeResult) -> None:
         """Appends one finished node execution to the journal (flushed, so a kill keeps it)."""
-        data = self._redactor.value(result.to_json_data())
+        data = written_result(result.to_json_data(), self._redactor)
         self._append(plain_json({"key": key, "result": data}))
 
     def _append(self, line: str) -> None:
@@ -140,6 +140,31 @@ class StateStore:
         self._journal_bytes = 0
         with contextlib.suppress(FileNotFoundError):
             self.journal.unlink()
+
+
+_USER_DATA = ("config", "input", "context", "error", "errors", "cancellation")  # what may hold secret text
+
+
+def written_state(data: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """The state's JSON as the state file holds it: secrets and secret-derived text cut out of
+    what may hold them (outputs, errors, config, input, context), the file's own fields (ids,
+    statuses, times, paths) left as they are, so a secret that happens to be a word the file
+    uses ("completed") cannot make it unreadable."""
+    written = dict(data)
+    written["nodeResults"] = {key: written_result(result, redactor) for key, result in data["nodeResults"].items()}
+    for name in _USER_DATA:
+        if name in written:
+            written[name] = redactor.value(written[name])
+    return written
+
+
+def written_result(data: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """A node result's JSON as written: a secret-derived output is `***` (docs/language.md#secrets)."""
+    written = dict(data)
+    written["output"] = REDACTED if data.get("secret") else redactor.value(data.get("output"))
+    written["error"] = redactor.value(data.get("error"))
+    written["meta"] = redactor.value(data.get("meta"))
+    return written
 
 
 def snapshot_text(data: dict[str, Any]) -> str:

@@ -78,6 +78,7 @@ class NodeResult:
     attempts: int = 0
     fell_back_to: str | None = None  # the fallback node whose output this is
     meta: dict[str, Any] = field(default_factory=dict)  # usage figures, bound hit, iteration counts...
+    secret: bool = False  # its output is secret-derived: kept in memory, written as *** (docs/language.md#secrets)
     # In memory only: when this execution started among the run's, so nodes that started in
     # the same millisecond keep their order in the log (whatever order they finished in).
     start_order: int = field(default=-1, compare=False, repr=False)
@@ -90,7 +91,7 @@ class NodeResult:
         return {"status": self.status, "output": self.output,
                 "error": self.error.to_json_data() if self.error is not None else None,
                 "duration": self.duration, "startedAt": self.started_at, "completedAt": self.completed_at,
-                "attempts": self.attempts, "fellBackTo": self.fell_back_to, "meta": self.meta}
+                "attempts": self.attempts, "fellBackTo": self.fell_back_to, "meta": self.meta, "secret": self.secret}
 
     @classmethod
     def from_json_data(cls, data: Any) -> NodeResult:
@@ -108,7 +109,7 @@ class NodeResult:
                    error=ErrorInfo.from_json_data(error) if error is not None else None, duration=float(duration),
                    started_at=_text(data, "startedAt", None), completed_at=_text(data, "completedAt", None),
                    attempts=attempts, fell_back_to=_text(data, "fellBackTo", None),
-                   meta=dict(_mapping(meta, "a node result's meta")))
+                   meta=dict(_mapping(meta, "a node result's meta")), secret=bool(_flag(data, "secret")))
 
 
 @dataclass(slots=True)

@@ -1,8 +1,12 @@
 """The http source's `extract`: a JMESPath expression applied to the parsed answer.
 
-The expression is compiled before the request is sent, so a typo fails at once (a
-config error, RUN_INVALID_CONFIG) instead of after a round trip; an expression that fails
-on the data it gets (a function given the wrong type) is RUN_EXTRACT_ERROR.
+Extracts are JMESPath Community expressions, as the reference engine evaluates them (the
+`jmespath-community` package, which installs as the `jmespath` module): `$` is the root
+(`$.data[*]`), `let $x = ... in ...` binds names, and its functions are the larger set
+(`items`, `group_by`, `find_first`, `upper`...). The expression is compiled before the
+request is sent, so a typo fails at once (a config error, RUN_INVALID_CONFIG) instead of
+after a round trip; an expression that fails on the data it gets (a function given the
+wrong type) is RUN_EXTRACT_ERROR.
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ def compile_extract(expression: Any) -> jmespath.parser.ParsedResult | None:
     except jmespath.exceptions.ParseError as e:
         column = (e.lex_position or 0) + 1
         raise config_error("extract", f"invalid JMESPath expression {expression.strip()!r} at column "
-                           f"{column}: {e.msg}", hint="see https://jmespath.org for the syntax") from None
+                           f"{column}: {e.msg}",
+                           hint="extracts are JMESPath Community expressions: see https://jmespath.site") from None
     except jmespath.exceptions.JMESPathError as e:
         raise config_error("extract", f"invalid JMESPath expression {expression.strip()!r}: {e}") from None
 
@@ -46,6 +51,15 @@ def apply_extract(compiled: jmespath.parser.ParsedResult | None, value: Any) -> 
     if compiled is None:
         return value
     try:
-        return compiled.search(value)
+        return _plain(compiled.search(value))
     except jmespath.exceptions.JMESPathError as e:
         raise NodeError(f"extract {compiled.expression!r} failed: {e}", code=EXTRACT_ERROR) from None
+
+
+def _plain(value: Any) -> Any:
+    """Plain dicts and lists (some functions, `group_by`, answer an OrderedDict)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -18,6 +18,7 @@ import yaml
 
 from flowscript.errors import FileError
 from flowscript.nodes.io.config_values import config_error
+from flowscript.syntax.yaml_text import UnsafeYaml, load_yaml_text
 
 READ_FORMATS = ("auto", "json", "text", "csv", "yaml")
 WRITE_FORMATS = ("json", "text", "csv", "yaml")
@@ -85,8 +86,18 @@ def _parse_json(text: str, shown: str) -> Any:
 
 
 def _parse_yaml(text: str, shown: str) -> Any:
+    """Safe YAML within the bounds of every YAML the project reads (syntax/yaml_text.py): an
+    alias bomb or a recursive alias is refused at once, not expanded into memory and the state."""
     try:
-        return yaml.safe_load(text)
+        return load_yaml_text(text)[1]
+    except UnsafeYaml as e:
+        line = text.count("\n", 0, e.offset) + 1
+        column = e.offset - (text.rfind("\n", 0, e.offset) + 1) + 1
+        raise FileError(f"{shown}: refused YAML at line {line} column {column}: {e}",
+                        hint="aliases may expand to at most 100,000 values and never contain themselves; "
+                        "[ ] and { } nest at most 100 deep") from None
+    except RecursionError:
+        raise FileError(f"{shown}: refused YAML: it is nested too deeply") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""

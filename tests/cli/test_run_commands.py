@@ -98,10 +98,10 @@ def test_resume_reruns_only_what_did_not_succeed(cli, write_flow, tmp_path):
     assert (one.call_count, two.call_count) == (1, 2)
     assert (tmp_path / "out" / "both.txt").read_text() == "1+2"
     assert json.loads(Path(state_file).read_text())["status"] == "completed"
-    before = Path(state_file).read_text()
-    again = cli("resume", state_file)  # a completed run: nothing changes, it says so, exit 0
-    assert again.exit_code == 0 and "completed: there is nothing to resume" in again.stdout
-    assert Path(state_file).read_text() == before and (one.call_count, two.call_count) == (1, 2)
+    saved = Path(state_file).read_bytes(), path.read_bytes()
+    again = cli("resume", state_file)  # a completed run: nothing to resume, it says so, and that is no error
+    assert again.exit_code == 0 and "nothing to resume" in again.stdout, again.output
+    assert (Path(state_file).read_bytes(), path.read_bytes()) == saved and (one.call_count, two.call_count) == (1, 2)
 
 
 def test_resume_refuses_a_changed_workflow_unless_forced(cli, write_flow, tmp_path):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from flowscript.compiler.diagnostics import InvalidWorkflow
+from flowscript.compiler.loader import load_workflow
 from flowscript.compiler.parser import parse_workflow_file
 from flowscript.compiler.validator import check_workflow
 
@@ -74,6 +78,26 @@ def test_unknown_names_are_warnings_with_a_hint(write_flow):
     found = findings(path)
     assert [(d.code, d.severity) for d in found] == [("EXPR_UNDEFINED_VARIABLE", "warning")] * 2
     assert found[0].hint == "did you mean 'orders'?"
+
+
+def test_a_template_with_an_error_still_reports_its_other_findings(write_flow):
+    """Every diagnostic: a bad segment used to hide the unknown names and undeclared secrets of
+    the template's other segments."""
+    path = write_flow("""
+<transform id="t" type="template"><template>{{ uper(1) }} {{ ordrs }} {{ 1 + }} {{ $secrets.NOPE }} {{ ok }}</template></transform>
+<source id="orders" type="file" path="a.json"/>
+""")
+    found = [(d.code, d.severity, d.location.column) for d in findings(path)]
+    assert found == [("EXPR_UNDEFINED_FUNCTION", "error", 48), ("EXPR_UNDEFINED_VARIABLE", "warning", 62),
+                     ("EXPR_PARSE_ERROR", "error", 78), ("VALID_UNDEFINED_SECRET_REF", "error", 84),
+                     ("EXPR_UNDEFINED_VARIABLE", "warning", 104)], found
+    with pytest.raises(InvalidWorkflow) as invalid:  # what `validate` prints: the warnings too
+        load_workflow(path)
+    assert [d.severity for d in invalid.value.diagnostics].count("warning") == 2
+    unclosed = write_flow('<transform id="u" type="template"><template>{{ nope }} {{ 1</template></transform>',
+                          name="unclosed")
+    assert [(d.code, d.severity) for d in findings(unclosed)] == [("EXPR_UNDEFINED_VARIABLE", "warning"),
+                                                                  ("EXPR_PARSE_ERROR", "error")]
 
 
 def test_scope_names_of_control_nodes_are_known(write_flow):

@@ -8,6 +8,7 @@ import re
 
 import httpx
 import respx
+from loopback import CountingServer
 
 from flowscript.compiler.loader import load_workflow
 from flowscript.runtime.engine import Engine, RunOptions
@@ -72,6 +73,25 @@ async def test_markdown_log_shape_and_the_rest_of_the_file_is_kept(write_flow, r
     await run(path)  # the second run replaces the log; the document before it is untouched
     again = path.read_text()
     assert again.startswith(original.decode()) and again.count("## Execution Log") == 1
+
+
+async def test_a_body_node_whose_iteration_failed_is_failed_in_the_log_and_says_how_many(write_flow, run):
+    """The row showed the last iteration's status: `success` for a node one of whose iterations
+    failed (the foreach failed because of it)."""
+    answers = {f"/i/{n}": n for n in (1, 2, 3)}
+    with CountingServer(answers, fail_first={"/i/2": [400]}, delays={"/i/2": 0.3}) as server:
+        path = write_flow(f"""
+<foreach id="each" collection="[1, 2, 3]" item="n" concurrency="3">
+  <source id="fmt" type="http" url="{server.url}/i/{{{{n}}}}"/>
+</foreach>""")
+        outcome = await run(path)
+    assert outcome.status == "failed"
+    assert outcome.result("fmt").status == "success"  # the state keeps the last iteration's result...
+    rows = {line.split(" | ")[0][2:]: line[:-2].split(" | ") for line in path.read_text().splitlines()
+            if line.startswith("| ")}
+    assert rows["fmt"][1] == "failed"  # ...the log says what happened to the node
+    assert rows["fmt"][3] == "Error: 1 of 3 executions failed: HTTP 400: Bad Request"
+    assert rows["each"][1] == "failed"
 
 
 def test_log_is_appended_after_any_markdown_and_keeps_crlf():
@@ -164,3 +184,24 @@ async def test_resume_of_a_failed_foreach_skips_the_iterations_that_succeeded(wr
             raise AssertionError(e.message) from e
     assert route.call_count == 4
     assert resumed.node_results["each"].output == [1, 2, 3]
+
+
+async def test_resuming_a_completed_run_changes_nothing_and_is_no_error(write_flow, run, tmp_path):
+    """docs/language.md#persistence-and-resume: resuming a completed run changes nothing, says so
+    and exits 0 (a supervisor that resumes until success must be able to stop); it used to be
+    refused as a usage error (exit 2)."""
+    from flowscript.runtime.launch import check_resumable
+
+    path = write_flow('<transform id="a" type="template"><template>x</template></transform>')
+    first = await run(path)
+    assert first.status == "completed"
+    state = load_state(first.state_file)
+    written = first.state_file.read_bytes(), path.read_bytes()
+    answer = check_resumable(state, "a different file now", force=False)  # not refused, whatever changed
+    assert answer == f"run {state.run_id} of test-flow completed at {state.completed_at}: nothing to resume, " \
+                     "nothing changed"
+    engine = Engine(load_workflow(path).plan, LocalBackend(interactive=False),
+                    RunOptions(workdir=tmp_path, state_dir=tmp_path / ".state"))
+    again = await engine.resume(state, {})
+    assert again is state and again.status == "completed"
+    assert (first.state_file.read_bytes(), path.read_bytes()) == written

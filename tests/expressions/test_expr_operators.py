@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from flowscript.errors import ExpressionError
-from flowscript.expressions import compile_expression, truthy
+from flowscript.expressions import compile_expression, to_json, to_template_string, truthy
 
 
 def ev(source: str, scope: dict[str, Any] | None = None) -> Any:
@@ -273,3 +273,26 @@ def test_literals() -> None:
     assert ev("[1, 2, ]") == [1, 2]
     assert ev("{a: 1, }") == {"a": 1}
     assert ev("{1: 'one', 'two words': 2, true: 3}") == {"1": "one", "two words": 2, "true": 3}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("1 / -0", "-Infinity"),  # an integer zero keeps its sign, as in JavaScript
+        ("1 / (0 * -1)", "-Infinity"),
+        ("1 / (0 / -5)", "-Infinity"),
+        ("1 / (-4 % 2)", "-Infinity"),
+        ("1 / +'-0'", "-Infinity"),
+        ("1 / to_number('-0')", "-Infinity"),
+        ("1 / -(-0)", "Infinity"),
+        ("1 / (0 * 5)", "Infinity"),
+        ("1 / (0 - 0)", "Infinity"),
+    ],
+)
+def test_negative_zero_keeps_its_sign(source: str, expected: str) -> None:
+    assert to_template_string(ev(source)) == expected
+
+
+def test_negative_zero_prints_and_compares_as_zero() -> None:
+    assert to_template_string(ev("-0")) == "0" and to_json(ev("[-0, 0 * -1]")) == "[0,0]"
+    assert ev("-0 === 0") is True and ev("0 * -1 == 0") is True and ev("-0 < 0") is False

@@ -180,6 +180,28 @@ async def test_jmespath_extract(respx_mock: Mock, client: Client) -> None:
     assert await http_source({"url": f"{API}/users", "extract": "missing.key"}, client=client) is None
 
 
+@pytest.mark.parametrize(
+    ("extract", "expected"),
+    [
+        ("$.data[*]", [{"name": "ada", "age": 36}, {"name": "bob", "age": 7}]),  # `$` is the root
+        ("$.data[*].name", ["ada", "bob"]),
+        ("data[?age > `10`].name | $.data[0].name", "ada"),  # `$` inside a pipe is still the root
+        ("let $min = `10` in data[?age > $min].name", ["ada"]),
+        ("items($.meta)", [["page", 1]]),
+        ("group_by(data, &to_string(age > `10`))", {"true": [{"name": "ada", "age": 36}],
+                                                     "false": [{"name": "bob", "age": 7}]}),
+        ("data[*].upper(name)", ["ADA", "BOB"]),
+        ("find_first('abc', 'c')", 2),
+    ],
+)
+async def test_extracts_are_jmespath_community(respx_mock: Mock, client: Client, extract: str, expected: Any) -> None:
+    """The reference evaluates extracts with JMESPath Community: every extract it accepts works here."""
+    people = [{"name": "ada", "age": 36}, {"name": "bob", "age": 7}]
+    respx_mock.get(f"{API}/users").respond(200, json={"data": people, "meta": {"page": 1}})
+    got = await http_source({"url": f"{API}/users", "extract": extract}, client=client)
+    assert got == expected and type(got) is type(expected)
+
+
 async def test_bad_jmespath_fails_before_any_request(respx_mock: respx.MockRouter,
                                                      client: Client) -> None:
     route = respx_mock.get(f"{API}/users").respond(200, json=[])

@@ -534,7 +534,7 @@ async def test_entities_declared_outside_the_workflow_are_never_expanded(tmp_pat
 
 def test_yaml_bombs_and_tags_in_the_frontmatter_are_refused_fast(tmp_path: Path) -> None:
     bomb = "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}' if i else 'lol'] * 10)}]\n" for i in range(9))
-    for extra in (bomb, "x: !!python/object/apply:os.system ['touch pwned']\n",
+    for extra in (bomb, ALIAS_BOMB, "x: !!python/object/apply:os.system ['touch pwned']\n",
                   "x: " + "[" * 3000 + "]" * 3000 + "\n", "r: &r [*r]\n"):
         path = tmp_path / "y.flow.md"
         path.write_text(f"---\nname: y\nversion: 1.0.0\n{extra}---\n<workflow></workflow>\n")
@@ -542,6 +542,29 @@ def test_yaml_bombs_and_tags_in_the_frontmatter_are_refused_fast(tmp_path: Path)
         assert isinstance(error, FlowScriptError) and error.code == "PARSE_YAML_INVALID", repr(error)
         assert elapsed < 0.5 and peak < 10_000_000, (extra[:30], elapsed, peak)
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
+ALIAS_BOMB = "".join(f"l{i}: &l{i} [{','.join([f'*l{i - 1}' if i else 'x'] * 10)}]\n" for i in range(7))
+
+
+async def test_a_yaml_alias_bomb_in_a_file_source_is_refused_fast(tmp_path: Path) -> None:
+    """Seven levels of ten aliases (ten million values from a few hundred bytes) took 15 s and
+    wrote an 89 MB state file: the file source reads YAML by the frontmatter's rule and refuses it."""
+    assert len(ALIAS_BOMB) < 400
+    (tmp_path / "bomb.yaml").write_text(ALIAS_BOMB)
+    (tmp_path / "loop.yaml").write_text("a: &a [1, *a]\n")
+    path = write_workflow(tmp_path, """
+<source id="bomb" type="file" path="bomb.yaml"/>
+<source id="loop" type="file" path="loop.yaml"/>""")
+    started = time.perf_counter()
+    ran = await run_local(path)
+    assert time.perf_counter() - started < 0.5
+    assert ran.status == "failed"
+    bomb, loop = ran.result("bomb").error, ran.result("loop").error
+    assert bomb.code == loop.code == "RUN_FILE_ERROR"
+    assert bomb.message.startswith("bomb.yaml: refused YAML at line 5 column 5") and "too many values" in bomb.message
+    assert loop.message.startswith("loop.yaml: refused YAML at line 1") and "recursive alias" in loop.message
+    assert sum(p.stat().st_size for p in (tmp_path / ".state").rglob("*") if p.is_file()) < 20_000
 
 
 def test_a_duplicated_id_that_another_node_depends_on_is_reported_not_a_crash(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ JSON-escaped form of it, may appear anywhere.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -36,11 +37,22 @@ def forms(secret: str) -> set[str]:
             secret.replace("\\", "/")} - {""}
 
 
+def derived() -> dict[str, str]:
+    """What the workflow's expressions make of the canaries (docs/language.md#secrets: a value
+    computed from a secret is secret): none of it may be written either."""
+    token = f"token={TOKEN}"
+    basic = base64.b64encode(f"ada:{PASSWORD}".encode()).decode()
+    return {"upper": token.upper(), "lower": TOKEN.upper().lower() + "!", "slice": TOKEN[2:14],
+            "basic": basic, "concat": TOKEN + "+" + TOKEN[::-1], "reversed": TOKEN[::-1], "upper token": TOKEN.upper()}
+
+
 def leaks(texts: dict[str, str]) -> list[str]:
     found = []
     for where, text in texts.items():
         for secret in (TOKEN, PASSWORD):
             found += [f"{where}: {form!r}" for form in forms(secret) if form in text]
+        for name, value in derived().items():
+            found += [f"{where}: {name} {form!r}" for form in forms(value) if form in text]
     return found
 
 
@@ -57,6 +69,8 @@ def workflow(folder: Path, server: FlakyServer, name: str) -> Path:
 name: {name}
 version: 1.0.0
 secrets: [TOKEN, PASSWORD]
+config:
+  user: ada
 ---
 
 # Secrets everywhere
@@ -84,6 +98,21 @@ secrets: [TOKEN, PASSWORD]
   <transform id="pattern" type="template" input="save">
     <template>{{{{ match('x', $secrets.PASSWORD + '(') }}}}</template>
   </transform>
+  <transform id="tok" type="template"><template>token={{{{$secrets.TOKEN}}}}</template></transform>
+  <transform id="up" type="template" input="tok"><template>{{{{upper(input)}}}}</template></transform>
+  <transform id="low" type="map" input="up" expression="lower(substring($item, 6)) + '!'"/>
+  <transform id="part" type="template"><template>{{{{slice($secrets.TOKEN, 2, 14)}}}}</template></transform>
+  <transform id="basic" type="template"><template>{{{{base64_encode($config.user + ":" + $secrets.PASSWORD)}}}}</template></transform>
+  <transform id="concat" type="map" input="part" expression="$secrets.TOKEN + '+' + join(reverse(split($secrets.TOKEN, '')), '')"/>
+  <source id="authed" type="http" url="{server.url}/basic">
+    <request>
+      headers:
+        Authorization: Basic {{{{basic.output}}}}
+    </request>
+  </source>
+  <sink id="derived-file" type="file" input="low" path="out/{{{{part.output}}}}.txt"/>
+  <source id="derived-missing" type="file" input="low" path="data/{{{{part.output}}}}-{{{{upper($secrets.TOKEN)}}}}.json"/>
+  <checkpoint id="review" input="up" default="approve" prompt="Publish {{{{input}}}} for {{{{concat.output}}}}?"/>
 </workflow>
 """, encoding="utf-8")
     return path
@@ -92,6 +121,7 @@ secrets: [TOKEN, PASSWORD]
 def server_for_secrets() -> FlakyServer:
     echo = {"echo": f"{TOKEN} {PASSWORD}"}
     return FlakyServer({
+        "/basic": [answer(200, {"echo": derived()["basic"], "upper": derived()["upper"]})],
         f"/data/{TOKEN}": [answer(200, echo)],
         f"/fail/{TOKEN}": [answer(500, {"error": f"bad key {TOKEN}", "password": PASSWORD})],
         f"/slow/{TOKEN}": [slow(5)],
@@ -109,17 +139,24 @@ def assert_the_secrets_were_used(server: FlakyServer, out: Path) -> None:
     assert hit.headers["authorization"] == f"Bearer {TOKEN}" and hit.headers["x-password"] == PASSWORD
     assert (out / f"{TOKEN}.txt").read_text() == f"token={TOKEN} password={PASSWORD} echo={TOKEN} {PASSWORD}"
     assert len(server.to(f"/fail/{TOKEN}")) == 1 and len(server.to(f"/slow/{TOKEN}")) == 1
+    [basic] = server.to("/basic")  # the derived values did their work
+    assert basic.headers["authorization"] == f"Basic {derived()['basic']}"
+    assert (out / f"{derived()['slice']}.txt").read_text() == derived()["lower"]
 
 
 FAILED_NODES = {"missing": "RUN_FILE_ERROR", "refused": "RUN_TRANSPORT_ERROR", "late": "RUN_TIMEOUT",
-                "boom": "RUN_HTTP_ERROR", "duration": "EXPR_EVAL_ERROR", "pattern": "EXPR_EVAL_ERROR"}
+                "boom": "RUN_HTTP_ERROR", "duration": "EXPR_EVAL_ERROR", "pattern": "EXPR_EVAL_ERROR",
+                "derived-missing": "RUN_FILE_ERROR"}
+DERIVED_NODES = {"echo", "tok", "up", "low", "part", "basic", "concat"}
 
 
 def assert_every_failure_was_recorded(state: dict[str, Any]) -> None:
     results = state["nodeResults"]
     assert {k: results[k]["error"]["code"] for k in FAILED_NODES} == FAILED_NODES
     messages = " ".join(results[k]["error"]["message"] for k in FAILED_NODES)
-    assert messages.count("***") >= 5, messages  # the secrets were in the messages, and were cut out
+    assert messages.count("***") >= 7, messages  # the secrets were in the messages, and were cut out
+    assert {k for k, r in results.items() if r.get("secret")} == DERIVED_NODES | {"review"}
+    assert all(results[k]["output"] == "***" for k in DERIVED_NODES | {"review"})
 
 
 def test_no_secret_in_anything_a_local_run_writes_or_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
