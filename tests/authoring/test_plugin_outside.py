@@ -43,7 +43,7 @@ def test_greet(flowscript_run, ai, respx_mock):
     respx_mock.get("https://people.example.com/v1/people").mock(side_effect=[
         httpx.Response(503), httpx.Response(200, json=[{{"name": "Ada"}}, {{"name": "Cy"}}])])
     ai.reply({{"text": "Hi both"}}, node="summary")
-    result: RunResult = flowscript_run("greet.flow.md", secrets={{"API_KEY": "k"}})
+    result: RunResult = flowscript_run("greet.flow.md", secrets={{"API_KEY": "test-key"}})
     assert result.status == "completed", result.error
     assert_output(result, "greeting", {expected!r})
     assert ai.prompts("summary") == ["Shorten: Hello, Ada and Cy!"]
