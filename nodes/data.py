@@ -91,7 +91,7 @@ class DataNode(Node):
             if key in self.expressions and isinstance(value, str):
                 yield Site(key, value, "expression", self.value_locations.get(key), self.expressions[key])
             else:
-                for text in _strings(value):
+                for text in config_strings(value):
                     yield Site(key, text, "template", self.value_locations.get(key), NO_NAMES)
 
     def check(self, report: Report) -> None:
@@ -142,15 +142,16 @@ def item_names(item: Any, index: int, items: list[Any]) -> dict[str, Any]:
             "$items": items}
 
 
-def _strings(value: Any) -> Iterator[str]:
+def config_strings(value: Any) -> Iterator[str]:
+    """The strings of a config value, in order (keys are names, not templates)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for v in value.values():
-            yield from _strings(v)
+            yield from config_strings(v)
     elif isinstance(value, list):
         for v in value:
-            yield from _strings(v)
+            yield from config_strings(v)
 
 
 # ------------------------------------------------------------------ reading

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from flowscript.errors import ExpressionError
 from flowscript.expressions import compile_expression, compile_template
 from flowscript.nodes.base import WithMeta
-from flowscript.nodes.data import DataNode
+from flowscript.nodes.data import DataNode, config_strings
 from flowscript.runtime.retry import RetrySettings
 from flowscript.runtime.secrets import Redactor
 
@@ -104,23 +104,11 @@ def _derived_redactor(execution: NodeExecution, resources: Resources) -> Redacto
     for key, value in execution.node.config.items():
         if key in execution.node.self_evaluated:
             continue
-        for text in _template_texts(value):
+        for text in (t for t in config_strings(value) if "$secrets" in t):
             with contextlib.suppress(Exception):  # it may be what failed
                 compiled = compile_template(text, node_ids=execution.hyphen_ids)
                 redactor.learn(compiled.segment_values(scope, "$secrets"))
     return redactor
-
-
-def _template_texts(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        if "$secrets" in value:
-            yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _template_texts(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _template_texts(item)
 
 
 def outcome_value(answer: Mapping[str, Any]) -> Any:
