@@ -22,7 +22,7 @@ from flowscript.expressions import compile_expression, compile_template
 from flowscript.nodes.base import WithMeta
 from flowscript.nodes.data import DataNode, config_strings
 from flowscript.runtime.retry import RetrySettings
-from flowscript.runtime.secrets import Redactor
+from flowscript.runtime.secrets import Redactor, withhold_quoted
 
 if TYPE_CHECKING:
     import httpx
@@ -83,12 +83,13 @@ class Resources:
 async def execute(execution: NodeExecution, resources: Resources) -> dict[str, Any]:
     """One attempt of the execution; plain JSON out (`output`, and `meta` when the node has figures).
     An error of an execution that handles secret-derived values leaves with the text of what it
-    read cut out (a path or URL made from a secret is not the secret's text)."""
+    read cut out (a path or URL made from a secret is not the secret's text), and with what an
+    expression error quotes withheld (a value made from a secret mid-expression)."""
     try:
         output = await execution.node.run(Call(execution, resources))
     except Exception as error:
         if execution.secret_derived:
-            _derived_redactor(execution, resources).error(error)
+            _derived_redactor(execution, resources).error(withhold_quoted(error))
         raise
     if isinstance(output, WithMeta):
         return {"output": output.value, "meta": output.meta}

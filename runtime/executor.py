@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 import itertools
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from flowscript.runtime.execution import NodeExecution, Resources, outcome_value
 from flowscript.runtime.persistence import StateStore
 from flowscript.runtime.retry import RetrySettings, is_retryable
 from flowscript.runtime.scope import MISSING, Frame, RunScope, Scope
-from flowscript.runtime.secrets import SecretGuard
+from flowscript.runtime.secrets import SecretGuard, withhold_quoted
 from flowscript.runtime.state import ErrorInfo, NodeResult, RunState, now_iso
 from flowscript.signals import BreakSignal, CheckpointRejected, NodeFailed
 
@@ -181,7 +181,9 @@ class Executor:
             return outcome_value(answer), answer.get("attempts", 1)
         assert isinstance(node, ControlNode)
         step = Step(self, node, frame, input, key)
-        return await self.run.backend.run_control(node.id, key, node.kind_name, lambda: node.run(step), upstream), 1
+        run = (lambda: _quotes_withheld(node.run(step))) if node.id in self.run.plan.touches_secret_derived \
+            else (lambda: node.run(step))
+        return await self.run.backend.run_control(node.id, key, node.kind_name, run, upstream), 1
 
     def execution(self, node: DataNode, frame: Frame, input: Any, key: str, retry: RetrySettings | None,
                   upstream: tuple[str, ...] = ()) -> NodeExecution:
@@ -332,3 +334,15 @@ class Step(RunLane):
 
 def _ms_since(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 3)
+
+
+async def _quotes_withheld(running: Awaitable[Any]) -> Any:
+    """A control node that makes values of secrets: what its own expression errors quote is
+    withheld, as for a data node (`execution.execute`); its body's nodes answer for theirs."""
+    try:
+        return await running
+    except NodeFailed:
+        raise
+    except Exception as error:
+        withhold_quoted(error)
+        raise

@@ -207,6 +207,25 @@ class SecretGuard:
         return self.redactor.text(value)
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def withhold_quoted(error: BaseException) -> BaseException:
+    """Replaces the quoted text of expression errors (the error and its causes) with '***', in
+    place. An expression error quotes the value it failed on (`unknown time zone 'ABC'`); in a
+    node that makes values of secrets, that value may be one the expression made mid-way
+    (`upper($secrets.K)`), which no redactor has seen, so what it quotes is withheld."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, FlowScriptError) and current.code.startswith("EXPR_"):
+            current.message = _QUOTED.sub("'***'", current.message)
+            current.args = (current.message, *current.args[1:])
+        current = current.__cause__ or current.__context__
+    return error
+
+
 def node_of(key: str) -> str:
     """The node id of a result key: `each[3].fmt` -> `fmt`, `live->cache` -> `live`."""
     return key.rsplit(".", 1)[-1].split("->", 1)[0]

@@ -129,6 +129,33 @@ async def test_a_body_node_made_from_a_secret_makes_its_loop_secret_derived(writ
     assert all(r.output == "***" for r in saved.node_results.values())
 
 
+BAD_ZONE = 'format_date(now(), "yyyy", upper($secrets.CANARY))'  # fails quoting the zone it was given
+
+
+@pytest.mark.parametrize("body", [
+    f'<transform id="n" type="template"><template>{{{{{BAD_ZONE}}}}}</template></transform>',
+    f'<transform id="n" type="map" expression=\'[1]\'/><transform id="m" type="map" input="n" expression=\'{BAD_ZONE}\'/>',
+    f'<transform id="n" type="map" expression=\'[1]\'/><transform id="m" type="filter" input="n" condition=\'{BAD_ZONE}\'/>',
+    f'<source id="n" type="file" path=\'{{{{{BAD_ZONE}}}}}.json\'/>',
+    f'<if id="n" condition=\'{BAD_ZONE} != null\'><then><transform id="x" type="template"><template>a</template></transform></then></if>',
+    f'<foreach id="n" collection=\'[{BAD_ZONE}]\'><transform id="x" type="template"><template>a</template></transform></foreach>',
+], ids=["template", "map", "filter", "file-path", "if", "foreach"])
+async def test_an_expression_error_does_not_quote_a_value_made_from_a_secret(write_flow, run, tmp_path, body):
+    """The value an expression error quotes may be one the expression made from a secret on the
+    way (no redactor has seen it): in a node that handles secrets, what it quotes is withheld."""
+    outcome = await run(write_flow(body, extra="secrets: [CANARY]\n"), secrets={"CANARY": CANARY})
+    assert outcome.status == "failed"
+    failed = [r for r in outcome.saved().node_results.values() if r.status == "failed"]
+    assert [r.error.message for r in failed] == ["unknown time zone '***'"]
+    assert CANARY.upper() not in str(outcome.failure) and not any(CANARY.upper() in t for t in written(tmp_path).values())
+
+
+async def test_an_expression_error_of_a_node_without_secrets_keeps_its_quotes(write_flow, run):
+    outcome = await run(write_flow('<transform id="n" type="template"><template>{{format_date(now(), "yyyy", "Mars/Base")}}'
+                                   '</template></transform>'))
+    assert outcome.saved().node_results["n"].error.message == "unknown time zone 'Mars/Base'"
+
+
 async def test_a_secret_that_is_a_word_of_the_state_file_does_not_break_it(write_flow, run, tmp_path):
     """Redaction touches the values a run holds, never the state file's own fields: a secret
     `success` (or `completed`, `output`...) used to turn statuses into `***`, and the file no
