@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from distributed import WorkerPlugin
+from distributed import WorkerPlugin, get_worker
 from prefect_dask import DaskTaskRunner
 
 from flowscript.prefect_backend.console import quiet_console
@@ -26,7 +26,9 @@ class FlowDaskTaskRunner(DaskTaskRunner):
             self.cluster_kwargs = {**self.cluster_kwargs, "env": env}
         self._primed = False
         entered = super().__enter__()
-        if not self.address:  # a temporary cluster's workers print on this command's terminal
+        # A temporary cluster's workers print on this command's terminal. (Prefect also enters
+        # a copy of the flow's runner around every task a worker runs: there it stays idle.)
+        if not self.address and not _in_worker():
             self.client.register_plugin(QuietConsole())
         return entered
 
@@ -35,6 +37,14 @@ class FlowDaskTaskRunner(DaskTaskRunner):
         if not self._primed:
             self._primed = True
             self.client.register_plugin(NoTagLimits(tag_sets))
+
+
+def _in_worker() -> bool:
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 class QuietConsole(WorkerPlugin):

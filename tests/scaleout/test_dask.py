@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cloudpickle
 import pytest
 from dask_support import Cluster, SenderServer
 
@@ -17,6 +18,9 @@ from flowscript.prefect_backend.task_runners import TaskRunnerChoice
 
 pytestmark = pytest.mark.slow
 FLOWSCRIPT = Path(sys.executable).parent / "flowscript"
+# Functions of this module run in the workers: by value (pickle passes a module-level function
+# by name, so a lambda around it takes it to cloudpickle).
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 SPREAD = """---
 name: spread
@@ -84,3 +88,22 @@ async def test_an_external_cluster_runs_the_executions_in_its_workers(tmp_path, 
     # 4 nested executions, 2 chunks of iterations (100 + 30, at once), the sink: all in the workers
     assert dask_cluster.executed() - before >= 4 + 2 + 1
     _check_outputs(path.parent)
+
+
+def _enter_a_copy_of_a_temporary_clusters_runner() -> bool:
+    from flowscript.prefect_backend.dask_runner import FlowDaskTaskRunner
+
+    runner = FlowDaskTaskRunner().duplicate()
+    with runner:
+        return runner._client is None
+
+
+def test_the_runner_a_worker_enters_around_each_task_stays_idle(dask_cluster: Cluster):
+    """Prefect enters a copy of the flow's task runner around every task a worker runs. The copy
+    of a temporary cluster's runner connected a Dask client of its own and registered the console
+    plugin on every worker, for each task."""
+    from distributed import Client
+
+    with Client(dask_cluster.address, timeout=30) as client:
+        idle = client.submit(lambda: _enter_a_copy_of_a_temporary_clusters_runner(), pure=False).result(timeout=60)
+    assert idle is True
