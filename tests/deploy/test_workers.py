@@ -209,6 +209,46 @@ async def test_a_suspended_checkpoint_frees_the_worker_and_each_side_effect_happ
                                                                                   ("review", "Suspended")]
 
 
+async def test_serve_carries_a_suspended_run_on_after_its_approval(server, api, tmp_path):
+    """`flowscript serve` is the runner of its deployments: a run suspended at a checkpoint exits
+    its process, and the approval, given afterwards, reruns it in the serving process's folder."""
+    import signal
+
+    from conftest import FLOWSCRIPT, Served
+    from loopback import CountingServer
+    from prefect_server import stop_group
+
+    folder = tmp_path / "served"
+    folder.mkdir()
+    (folder / "served-gate.flow.md").write_text(APPROVAL.format(name="served-gate"))
+    answers = {f"/{step}/approve": {"ok": True} for step in ("before", "after")}
+    with CountingServer(answers) as http, open(tmp_path / "serve.log", "w") as log:
+        served = Served(server.api_url, folder)
+        process = subprocess.Popen([str(FLOWSCRIPT), "serve", ".", "--param", f"base={http.url}"], cwd=folder,
+                                   env=served.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deployment = None
+            for _ in range(120):
+                try:
+                    deployment = await api.read_deployment_by_name("served-gate/served-gate")
+                    break
+                except Exception:  # not registered yet
+                    await asyncio.sleep(0.5)
+            assert deployment is not None, (tmp_path / "serve.log").read_text()
+            run = await api.create_flow_run_from_deployment(deployment.id, parameters={"label": "approve"})
+            suspended = await wait_for(api, run.id, lambda s: s.is_paused())
+            assert suspended.state.name == "Suspended"
+            assert dict(http.committed) == {"/before/approve": 1}
+            await _wait_for_form(api, run.id)
+            await api.resume_flow_run(run.id, run_input={"action": "approve", "comment": "served"})
+            final = await wait_for(api, run.id, timeout=120)
+            assert final.state.is_completed(), await logs_of(api, run.id)
+        finally:
+            stop_group(process, signal.SIGINT, grace=30)
+        assert dict(http.committed) == {"/before/approve": 1, "/after/approve": 1}
+    assert (folder / "out" / "decision.txt").read_text() == "approve timedOut=false"
+
+
 async def _wait_for_form(client, flow_run_id) -> None:
     """The form's schema is stored a moment after the state (a person is never that quick)."""
     import httpx
