@@ -54,6 +54,9 @@ class QuietConsole(WorkerPlugin):
     name = "flowscript-quiet-console"
 
     def setup(self, worker: Any) -> None:
+        from prefect.logging.configuration import ensure_logging_setup
+
+        ensure_logging_setup()  # the console handler a task would set up later, filtered from the start
         quiet_console()
         # and not its events worker's "Still processing items: 1 items remaining..." as it exits
         logging.getLogger("prefect.EventsWorker").setLevel(logging.ERROR)

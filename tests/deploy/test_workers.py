@@ -212,9 +212,10 @@ async def test_a_suspended_checkpoint_frees_the_worker_and_each_side_effect_happ
 async def test_serve_carries_a_suspended_run_on_after_its_approval(server, api, tmp_path):
     """`flowscript serve` is the runner of its deployments: a run suspended at a checkpoint exits
     its process, and the approval, given afterwards, reruns it in the serving process's folder."""
+    import os
     import signal
+    import sys
 
-    from conftest import FLOWSCRIPT, Served
     from loopback import CountingServer
     from prefect_server import stop_group
 
@@ -223,9 +224,10 @@ async def test_serve_carries_a_suspended_run_on_after_its_approval(server, api, 
     (folder / "served-gate.flow.md").write_text(APPROVAL.format(name="served-gate"))
     answers = {f"/{step}/approve": {"ok": True} for step in ("before", "after")}
     with CountingServer(answers) as http, open(tmp_path / "serve.log", "w") as log:
-        served = Served(server.api_url, folder)
-        process = subprocess.Popen([str(FLOWSCRIPT), "serve", ".", "--param", f"base={http.url}"], cwd=folder,
-                                   env=served.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        env = {**os.environ, "PREFECT_API_URL": server.api_url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        process = subprocess.Popen([str(Path(sys.executable).parent / "flowscript"), "serve", ".", "--param",
+                                    f"base={http.url}"], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
         try:
             deployment = None
             for _ in range(120):
