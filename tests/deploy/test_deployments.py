@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import FLOWSCRIPT, REPO
+from workers import logs_of, wait_for, wait_for_input
 
 EXAMPLES = sorted(p.name.removesuffix(".flow.md") for p in (REPO / "flows" / "examples").glob("*.flow.md"))
 
@@ -21,23 +22,8 @@ def _of_run(flow_run_id: UUID) -> dict:
     return {"flow_run_filter": FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))}
 
 
-async def _logs(client, flow_run_id: UUID) -> list[str]:
-    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-
-    return [log.message for log in await client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))]
-
-
 async def _deployment(client, name: str):
     return await client.read_deployment_by_name(f"{name}/{name}")
-
-
-async def _wait_final(client, flow_run_id: UUID, *, until=lambda s: s.is_final(), timeout: float = 90):
-    for _ in range(int(timeout / 0.25)):
-        flow_run = await client.read_flow_run(flow_run_id)
-        if flow_run.state and until(flow_run.state):
-            return flow_run
-        await asyncio.sleep(0.25)
-    raise TimeoutError(f"flow run {flow_run_id} is still {flow_run.state}")
 
 
 async def test_every_example_is_a_deployment_whose_form_is_its_config(served, client):
@@ -62,7 +48,7 @@ async def test_deploying_again_updates_and_never_duplicates(served, client):
 async def test_a_run_started_through_the_api_runs_with_its_parameters(served, client, tmp_path):
     deployment = await _deployment(client, "order-report")
     flow_run = await client.create_flow_run_from_deployment(deployment.id, parameters={"min_total": 50})
-    flow_run = await _wait_final(client, flow_run.id)
+    flow_run = await wait_for(client, flow_run.id)
     assert flow_run.state.is_completed(), flow_run.state
     tasks = {t.name: t for t in await client.read_task_runs(**_of_run(flow_run.id))}
     assert {"orders", "paid", "totals", "report", "save-totals", "save-report"} <= set(tasks)
@@ -78,34 +64,19 @@ async def test_a_run_started_through_the_api_runs_with_its_parameters(served, cl
         assert (served.folder / output).read_text() == (reference / output).read_text()
 
 
-async def _wait_for_input_schema(client, flow_run_id, key: str) -> None:
-    """Prefect pauses the flow run first and stores the form's schema a moment later; the
-    server refuses an answer before then (a person in the UI is never that quick)."""
-    import httpx
-
-    for _ in range(100):
-        try:
-            await client.read_flow_run_input(flow_run_id, key)
-            return
-        except httpx.HTTPStatusError as error:
-            if error.response.status_code != 404:
-                raise
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"no input schema {key} for flow run {flow_run_id}")
-
-
 @pytest.mark.parametrize(("action", "outcome"), [("approve", "COMPLETED"), ("reject", "CANCELLED")])
 async def test_a_checkpoint_waits_for_an_approval_given_through_the_api(served, client, action, outcome):
     deployment = await _deployment(client, "approval-gate")
     flow_run = await client.create_flow_run_from_deployment(deployment.id)
-    paused = await _wait_final(client, flow_run.id, until=lambda s: s.is_paused())
+    paused = await wait_for(client, flow_run.id, lambda s: s.is_paused())
     keyset = paused.state.state_details.run_input_keyset
     assert keyset and "schema" in keyset  # the UI draws the approval form from this schema
+    await wait_for_input(client, flow_run.id, keyset["schema"])
     await client.resume_flow_run(flow_run.id, run_input={"action": action, "comment": f"{action} by test"})
-    final = await _wait_final(client, flow_run.id)
+    final = await wait_for(client, flow_run.id)
     assert final.state.type.value == outcome
     for _ in range(40):  # logs reach the API a moment after they are written
-        logs = await _logs(client, flow_run.id)
+        logs = await logs_of(client, flow_run.id)
         if any("checkpoint review:" in m for m in logs):
             break
         await asyncio.sleep(0.25)

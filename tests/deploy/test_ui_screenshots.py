@@ -15,7 +15,8 @@ from uuid import UUID
 import httpx
 import pytest
 from conftest import REPO
-from test_deployments import _deployment, _logs, _of_run, _wait_final
+from test_deployments import _deployment, _of_run
+from workers import logs_of, wait_for
 
 pytestmark = pytest.mark.timeout(300)  # maybe the session's server start, then runs and a browser
 
@@ -115,7 +116,7 @@ async def test_the_run_form_of_a_deployment_shows_its_config_fields(served, clie
 async def test_a_flow_run_page_shows_the_graph_of_its_task_runs(served, client, runs):
     """The graph the UI draws has the workflow's edges: each task run's parents are its node's dependencies."""
     flow_run_id = runs["order-report"]
-    assert (await _wait_final(client, flow_run_id)).state.is_completed()
+    assert (await wait_for(client, flow_run_id)).state.is_completed()
     async with _ui(served) as (page, base):
         async with page.expect_response(lambda r: r.url.endswith(f"/flow_runs/{flow_run_id}/graph-v2")) as answer:
             await page.goto(f"{base}/runs/flow-run/{flow_run_id}")
@@ -136,7 +137,7 @@ async def test_a_flow_run_page_shows_the_graph_of_its_task_runs(served, client, 
 
 async def test_a_paused_checkpoint_is_approved_in_the_resume_form(served, client, runs):
     flow_run_id = runs["approval-gate"]
-    await _wait_final(client, flow_run_id, until=lambda s: s.is_paused())
+    await wait_for(client, flow_run_id, lambda s: s.is_paused())
     async with _ui(served) as (page, base):
         await page.goto(f"{base}/runs/flow-run/{flow_run_id}")
         await page.get_by_text("Paused", exact=True).first.wait_for()
@@ -151,10 +152,10 @@ async def test_a_paused_checkpoint_is_approved_in_the_resume_form(served, client
         screenshot = await page.screenshot(animations="disabled")
         await form.get_by_role("button", name="Resume", exact=True).click()
         await form.wait_for(state="hidden")
-    final = await _wait_final(client, flow_run_id)
+    final = await wait_for(client, flow_run_id)
     assert final.state.is_completed(), final.state
     for _ in range(40):  # logs reach the API a moment after they are written
-        logs = await _logs(client, flow_run_id)
+        logs = await logs_of(client, flow_run_id)
         if any("checkpoint review:" in m for m in logs):
             break
         await asyncio.sleep(0.25)
@@ -164,7 +165,7 @@ async def test_a_paused_checkpoint_is_approved_in_the_resume_form(served, client
 
 async def test_the_execution_log_artifact_page(served, client, runs):
     flow_run_id = runs["order-report"]
-    assert (await _wait_final(client, flow_run_id)).state.is_completed()
+    assert (await wait_for(client, flow_run_id)).state.is_completed()
     [artifact] = await client.read_artifacts(**_of_run(flow_run_id))
     assert artifact.key == "flowscript-log-order-report"
     async with _ui(served) as (page, base):

@@ -9,7 +9,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from workers import create_pool, deploy_to, logs_of, wait_for, worker
+from workers import create_pool, deploy_to, logs_of, wait_for, wait_for_input, worker
 
 from flowscript.deployments import DeployOptions, GitSource
 
@@ -163,6 +163,9 @@ config:
 """
 
 
+FORM = "suspended-checkpoint-review-schema"  # the approval form's schema, stored as a run input
+
+
 async def test_a_suspended_checkpoint_frees_the_worker_and_each_side_effect_happens_once(server, api, tmp_path):
     from loopback import CountingServer
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
@@ -188,7 +191,7 @@ async def test_a_suspended_checkpoint_frees_the_worker_and_each_side_effect_happ
         assert b.children() == []
         assert all(http.committed[f"/before/{label}"] == 1 for label in labels)
         for label in ("approve", "reject"):
-            await _wait_for_form(api, runs[label])
+            await wait_for_input(api, runs[label], FORM)
             await api.resume_flow_run(runs[label], run_input={"action": label, "comment": f"{label} via API"})
         finals = {label: await wait_for(api, flow_run_id, timeout=120) for label, flow_run_id in runs.items()}
         assert finals["approve"].state.is_completed(), await logs_of(api, runs["approve"])
@@ -241,7 +244,7 @@ async def test_serve_carries_a_suspended_run_on_after_its_approval(server, api, 
             suspended = await wait_for(api, run.id, lambda s: s.is_paused())
             assert suspended.state.name == "Suspended"
             assert dict(http.committed) == {"/before/approve": 1}
-            await _wait_for_form(api, run.id)
+            await wait_for_input(api, run.id, FORM)
             await api.resume_flow_run(run.id, run_input={"action": "approve", "comment": "served"})
             final = await wait_for(api, run.id, timeout=120)
             assert final.state.is_completed(), await logs_of(api, run.id)
@@ -249,21 +252,6 @@ async def test_serve_carries_a_suspended_run_on_after_its_approval(server, api, 
             stop_group(process, signal.SIGINT, grace=30)
         assert dict(http.committed) == {"/before/approve": 1, "/after/approve": 1}
     assert (folder / "out" / "decision.txt").read_text() == "approve timedOut=false"
-
-
-async def _wait_for_form(client, flow_run_id) -> None:
-    """The form's schema is stored a moment after the state (a person is never that quick)."""
-    import httpx
-
-    for _ in range(100):
-        try:
-            await client.read_flow_run_input(flow_run_id, "suspended-checkpoint-review-schema")
-            return
-        except httpx.HTTPStatusError as error:
-            if error.response.status_code != 404:
-                raise
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"no approval form for {flow_run_id}")
 
 
 WEBHOOK = """---

@@ -95,6 +95,22 @@ async def wait_for(client: Any, flow_run_id: UUID, until: Any = None, timeout: f
         await asyncio.sleep(0.25)
 
 
+async def wait_for_input(client: Any, flow_run_id: UUID, key: str) -> None:
+    """Prefect pauses (or suspends) the flow run first and stores the approval form's schema a
+    moment later; the server refuses an answer before then (a person is never that quick)."""
+    import httpx
+
+    for _ in range(100):
+        try:
+            await client.read_flow_run_input(flow_run_id, key)
+            return
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code != 404:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"no input {key} for flow run {flow_run_id}")
+
+
 async def logs_of(client: Any, flow_run_id: UUID) -> list[str]:
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
