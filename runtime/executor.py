@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,9 +181,9 @@ class Executor:
             return outcome_value(answer), answer.get("attempts", 1)
         assert isinstance(node, ControlNode)
         step = Step(self, node, frame, input, key)
-        run = (lambda: _quotes_withheld(node.run(step))) if node.id in self.run.plan.touches_secret_derived \
-            else (lambda: node.run(step))
-        return await self.run.backend.run_control(node.id, key, node.kind_name, run, upstream), 1
+        withhold = node.id in self.run.plan.touches_secret_derived
+        return await self.run.backend.run_control(node.id, key, node.kind_name,
+                                                  lambda: _run_control_node(node, step, withhold), upstream), 1
 
     def execution(self, node: DataNode, frame: Frame, input: Any, key: str, retry: RetrySettings | None,
                   upstream: tuple[str, ...] = ()) -> NodeExecution:
@@ -336,13 +336,14 @@ def _ms_since(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 3)
 
 
-async def _quotes_withheld(running: Awaitable[Any]) -> Any:
-    """A control node that makes values of secrets: what its own expression errors quote is
+async def _run_control_node(node: ControlNode, step: Step, withhold_quotes: bool) -> Any:
+    """In a control node that makes values of secrets, what its own expression errors quote is
     withheld, as for a data node (`execution.execute`); its body's nodes answer for theirs."""
     try:
-        return await running
+        return await node.run(step)
     except NodeFailed:
         raise
     except Exception as error:
-        withhold_quoted(error)
+        if withhold_quotes:
+            withhold_quoted(error)
         raise
