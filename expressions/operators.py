@@ -61,7 +61,7 @@ def arith(op: str, a: Any, b: Any) -> Any:
         return power(x, y)
     if type(x) is int and type(y) is int:
         r = x + y if op == "+" else x - y if op == "-" else x * y
-        return signed_zero(r, x, y) if op == "*" else normalize_int(r)
+        return signed_zero(r, x, y) if r == 0 and op == "*" else normalize_int(r)
     try:
         return x + y if op == "+" else x - y if op == "-" else x * y
     except OverflowError:  # a huge int met a float

@@ -296,3 +296,9 @@ def test_negative_zero_keeps_its_sign(source: str, expected: str) -> None:
 def test_negative_zero_prints_and_compares_as_zero() -> None:
     assert to_template_string(ev("-0")) == "0" and to_json(ev("[-0, 0 * -1]")) == "[0,0]"
     assert ev("-0 === 0") is True and ev("0 * -1 == 0") is True and ev("-0 < 0") is False
+
+
+@pytest.mark.parametrize("source", ['"4294967296" * "4294967296"', "4294967296 * 4294967296", "'3' * 9007199254740993"])
+def test_a_product_beyond_the_safe_integers_is_a_float_whatever_its_operands(source: str) -> None:
+    """(The signed-zero rule of `*` is for a zero product only: a large one is still a JS double.)"""
+    assert isinstance(ev(source), float)
