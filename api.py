@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from flowscript.runtime.secrets import Redactor
     from flowscript.runtime.state import RunState
 
 Status = Literal["completed", "failed", "cancelled"]
@@ -104,7 +105,7 @@ async def arun_workflow(workflow: str | os.PathLike[str], *, config: Mapping[str
     from flowscript.runtime.secrets import read_secrets
     from flowscript.signals import RunFailed
 
-    path = _path_of(workflow)
+    path = workflow_path(workflow)
     loaded = load_workflow(path) if path is not None else load_workflow_text(str(workflow))
     meta = loaded.workflow.meta
     values = resolve_config(meta, dict(config or {}))
@@ -124,21 +125,22 @@ async def arun_workflow(workflow: str | os.PathLike[str], *, config: Mapping[str
         await engine.run(state, found)
     except RunFailed as error:
         failure = error
-    return _result(state, failure, folder, found)
+    return _result(state, failure, folder, engine.redactor)
 
 
-def _path_of(workflow: str | os.PathLike[str]) -> Path | None:
+def workflow_path(workflow: str | os.PathLike[str]) -> Path | None:
+    """The file `workflow` names, or None when it is the workflow's text (the one rule for the
+    API and the pytest plugin)."""
     if isinstance(workflow, os.PathLike):
         return Path(workflow)
     text = workflow.lstrip("\ufeff")
     return None if text.startswith("---") or "<workflow" in text else Path(workflow)
 
 
-def _result(state: RunState, failure: Any, workdir: Path, secrets: Mapping[str, str]) -> RunResult:
+def _result(state: RunState, failure: Any, workdir: Path, redactor: Redactor) -> RunResult:
+    """`redactor`: the run's, which knows its secrets and the secret-derived values it made."""
     from flowscript.runtime.markdown_log import format_log, is_iteration_key
-    from flowscript.runtime.secrets import Redactor
 
-    redactor = Redactor(secrets.values())
     results = {key: NodeOutcome(status=r.status, attempts=r.attempts, duration_ms=r.duration, output=r.output,
                                 error=r.error.message if r.error and r.status == "failed" else None,
                                 error_code=r.error.code if r.error and r.status == "failed" else None,

@@ -121,11 +121,13 @@ class Engine:
         scope = RunScope(state.config, secrets, state.context.global_, state.context.phase, state.context.node)
         failure: RunFailed | None = None
         resources = Resources(secrets=secrets, env=options.env)
+        # nothing to mark or redact without secrets: no guard on every result's way
+        guard = SecretGuard(redactor, self.plan.secret_derived) if redactor or self.plan.secret_derived else None
         try:
             run = RunContext(plan=self.plan, state=state, backend=self.backend, scope=scope, events=options.events,
                              resources=resources, workdir=options.workdir, max_concurrency=options.max_concurrency,
                              default_retry=options.default_retry, retries_enabled=options.retries_enabled,
-                             store=store, prior=prior, guard=SecretGuard(redactor, self.plan.secret_derived))
+                             store=store, prior=prior, guard=guard)
             executor = Executor(run)
             options.events.run_started(state, len(self.plan.waves))
             self._save(store, state)

@@ -43,7 +43,7 @@ def ai(request: pytest.FixtureRequest) -> Iterator[FakeModel]:
 
 @pytest.fixture
 def flowscript_run(request: pytest.FixtureRequest, flowscript_workdir: Path) -> Runner:
-    from flowscript.api import run_workflow
+    from flowscript.api import run_workflow, workflow_path
     from flowscript.testing.folders import copy_workflow
 
     def run(workflow: Any, **options: Any) -> RunResult:
@@ -52,9 +52,7 @@ def flowscript_run(request: pytest.FixtureRequest, flowscript_workdir: Path) -> 
             options["secrets"] = {**model.secrets, **options.get("secrets", {})}
         options.setdefault("instant_retries", True)
         options.setdefault("workdir", flowscript_workdir)
-        source = workflow
-        if not (isinstance(workflow, str) and (workflow.lstrip().startswith("---") or "<workflow" in workflow)):
-            source = copy_workflow(Path(workflow), flowscript_workdir)
-        return run_workflow(source, **options)
+        path = workflow_path(workflow)
+        return run_workflow(workflow if path is None else copy_workflow(path, flowscript_workdir), **options)
 
     return run
