@@ -9,6 +9,7 @@ argparse: a command starts in milliseconds, and each command imports only what i
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -62,10 +63,11 @@ def run(argv: list[str]) -> int:
     """Runs one command line; returns its exit code (tests call this in-process)."""
     debug = "--debug" in argv
     try:
-        args = parser().parse_args(argv)
+        root = parser()
+        args = root.parse_args(argv)
         command: Command | None = getattr(args, "command", None)
         if command is None:
-            parser().print_help(sys.stderr)
+            root.print_help(sys.stderr)
             return EXIT_INVALID
         return command(args) or EXIT_OK
     except Exit as done:
@@ -89,6 +91,23 @@ def run(argv: list[str]) -> int:
 
 
 # ------------------------------------------------------------------ option types
+
+
+def add_task_runner_options(command: argparse.ArgumentParser, runs: str) -> None:
+    """`--task-runner` and `--dask-address`, as run, deploy and serve take them."""
+    command.add_argument("--task-runner", choices=("thread", "dask"),
+                         default=os.environ.get("FLOWSCRIPT_TASK_RUNNER") or "thread",
+                         help=f"the Prefect task runner of {runs} (default thread; FLOWSCRIPT_TASK_RUNNER)")
+    command.add_argument("--dask-address", default=os.environ.get("FLOWSCRIPT_DASK_ADDRESS") or None,
+                         metavar="ADDR", help="with --task-runner dask: the scheduler, e.g. tcp://host:8786 "
+                                              "(none: a temporary LocalCluster of worker processes)")
+
+
+def task_runner_of(args: argparse.Namespace) -> Any:
+    """The TaskRunnerChoice the options name (imports the Prefect backend: call it on that path)."""
+    from flowscript.prefect_backend.task_runners import TaskRunnerChoice
+
+    return TaskRunnerChoice.of(args.task_runner, args.dask_address)
 
 
 def positive_int(text: str) -> int:

@@ -4,11 +4,10 @@ Prefect is imported by the command that runs, not by this module."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
-from flowscript.cli.app import echo, positive_int
+from flowscript.cli.app import add_task_runner_options, echo, positive_int, task_runner_of
 
 
 def add_commands(commands: Any) -> None:
@@ -56,17 +55,12 @@ def _shared(command: argparse.ArgumentParser) -> None:
                          help="flow runs of one deployment at once")
     command.add_argument("--param", dest="params", action="append", default=[], metavar="KEY=VALUE",
                          help="a config default of the deployments (repeatable; checked against the field's type)")
-    command.add_argument("--task-runner", choices=("thread", "dask"),
-                         default=os.environ.get("FLOWSCRIPT_TASK_RUNNER") or "thread",
-                         help="the task runner of the runs' node executions (default thread)")
-    command.add_argument("--dask-address", default=os.environ.get("FLOWSCRIPT_DASK_ADDRESS") or None, metavar="ADDR",
-                         help="with --task-runner dask: the scheduler the runs use (none: a temporary LocalCluster)")
+    add_task_runner_options(command, "the runs' node executions")
 
 
 def _options(args: argparse.Namespace) -> Any:
     from flowscript.deployments import DeployOptions, GitSource, job_variables_from, params_from
     from flowscript.errors import ValidationError
-    from flowscript.prefect_backend.task_runners import TaskRunnerChoice
 
     source, branch, subfolder = (getattr(args, name, None) for name in ("source", "branch", "subfolder"))
     if (branch or subfolder) and not source:
@@ -80,7 +74,7 @@ def _options(args: argparse.Namespace) -> Any:
         params=params_from(args.params),
         source=GitSource(source, branch, subfolder) if source else None,
         result_storage=getattr(args, "result_storage", None),
-        task_runner=TaskRunnerChoice.of(args.task_runner, args.dask_address),
+        task_runner=task_runner_of(args),
     )
 
 

@@ -50,7 +50,7 @@ def validate(args: argparse.Namespace) -> int:
     for file in args.files:
         try:
             loaded = load_workflow(file, strict=args.strict)
-            results[str(file)] = loaded.diagnostics + _schedule_diagnostics(loaded.workflow, strict=args.strict)
+            results[str(file)] = loaded.diagnostics + _schedule_diagnostics(loaded.workflow)
             invalid = invalid or any(d.severity == "error" for d in results[str(file)])
         except InvalidWorkflow as e:
             results[str(file)] = e.diagnostics
@@ -69,7 +69,7 @@ def validate(args: argparse.Namespace) -> int:
     return EXIT_INVALID if invalid else 0
 
 
-def _schedule_diagnostics(workflow: Any, *, strict: bool) -> list[Any]:
+def _schedule_diagnostics(workflow: Any) -> list[Any]:
     """A cron schedule checked by Prefect's own rules (only for workflows that have one: it
     imports Prefect)."""
     trigger = workflow.meta.trigger

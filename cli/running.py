@@ -10,7 +10,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowscript.cli.app import EXIT_FAILED, EXIT_OK, echo, positive_int, seconds, whole_number
+from flowscript.cli.app import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_task_runner_options,
+    echo,
+    positive_int,
+    seconds,
+    task_runner_of,
+    whole_number,
+)
 from flowscript.errors import ValidationError
 from flowscript.signals import RunFailed
 
@@ -53,12 +62,7 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     command.add_argument("--local", action="store_true",
                          help="run with the Prefect-less engine (no Prefect import, no server)")
-    command.add_argument("--task-runner", choices=("thread", "dask"),
-                         default=os.environ.get("FLOWSCRIPT_TASK_RUNNER") or "thread",
-                         help="Prefect task runner for node executions (default thread; FLOWSCRIPT_TASK_RUNNER)")
-    command.add_argument("--dask-address", default=os.environ.get("FLOWSCRIPT_DASK_ADDRESS") or None,
-                         metavar="ADDR", help="with --task-runner dask: the scheduler, e.g. tcp://host:8786 "
-                                              "(none: a temporary LocalCluster of worker processes)")
+    add_task_runner_options(command, "node executions")
 
 
 def _options(args: argparse.Namespace, state_dir: Path, workdir: Path) -> Any:
@@ -113,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValidationError("--run-id works only with --local", code="VALID_INVALID_FIELD_TYPE",
                                   hint="a run through Prefect takes its flow run's id")
         _start_prefect_early()
-        state, failure = _run_on_prefect(plan, prepared.config, run_input, options, runner=_runner(args))
+        state, failure = _run_on_prefect(plan, prepared.config, run_input, options, runner=task_runner_of(args))
     return _finish(state, failure, args.format, options, redactor)
 
 
@@ -137,12 +141,6 @@ def _start_prefect_early() -> None:
     from flowscript.prefect_backend.temporary_server import start_early
 
     start_early()
-
-
-def _runner(args: argparse.Namespace) -> Any:
-    from flowscript.prefect_backend.task_runners import TaskRunnerChoice
-
-    return TaskRunnerChoice.of(args.task_runner, args.dask_address)
 
 
 def _run_on_prefect(plan: Any, config: dict[str, Any], run_input: Any, options: Any,
@@ -183,7 +181,7 @@ def resume(args: argparse.Namespace) -> int:
         outcome = _run_locally(plan, prepared, options, run_id=None, run_input=state.input, resume=state)
     else:
         _start_prefect_early()
-        outcome = _run_on_prefect(plan, state.config, state.input, options, resume=state, runner=_runner(args))
+        outcome = _run_on_prefect(plan, state.config, state.input, options, resume=state, runner=task_runner_of(args))
     return _finish(*outcome, args.format, options, redactor)
 
 

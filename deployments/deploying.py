@@ -36,7 +36,7 @@ from flowscript.deployments.options import DeployOptions
 from flowscript.deployments.schedules import check_schedules, prefect_schedules
 from flowscript.deployments.steps import pack_workflow
 from flowscript.errors import FlowScriptError, MultipleErrors, SourceLocation, ValidationError
-from flowscript.flows.workflow_flows import WORKFLOWS_DIR_ENV, entry_name, flow_for, workflow_files
+from flowscript.flows.workflow_flows import WORKFLOWS_DIR_ENV, flow_for, workflow_files
 
 STEPS = "flowscript.deployments.steps"
 EVENT_PREFIX = "flowscript.workflow."
@@ -307,14 +307,16 @@ def _yaml_deployment(item: WorkflowDeployment, root: Path, options: DeployOption
         "work_pool": {"name": options.pool, "job_variables": options.pool_job_variables()},
         "schedules": _yaml_schedules(item.schedule),
         "triggers": [{"type": "event", "enabled": True, "name": t.name, "expect": sorted(t.expect),
-                      "parameters": t.parameters} for t in _triggers(load_workflow(item.path).workflow)],
+                      "parameters": t.parameters} for t in deployment.triggers
+                     if isinstance(t, DeploymentEventTrigger)],  # the only kind a workflow makes
     }
     if options.source is None:
         entry["build"] = [{f"{STEPS}.pack_step": {"id": "pack", "workflow_file": item.path.relative_to(root).as_posix(),
                                                   "limit": options.max_inline_bytes}}]
         entry["pull"] = [{f"{STEPS}.unpack_workflow": {"workflow": item.name, "archive": "{{ pack.archive }}"}}]
     else:
-        entry["pull"] = pull_steps(item.path, root, item.name, options)
+        assert isinstance(deployment.storage, PullSteps), "a deployment to a pool carries its pull steps"
+        entry["pull"] = deployment.storage.to_pull_step()
     return entry
 
 
@@ -334,9 +336,5 @@ def _prefect_version() -> str:
     return str(prefect.__version__)
 
 
-def deployment_name(item: WorkflowDeployment) -> str:
-    return f"{item.name}/{item.name}"
-
-
-__all__ = ["DeployError", "WorkflowDeployment", "deploy", "entry_name", "event_name", "prefect_yaml", "serve",
+__all__ = ["DeployError", "WorkflowDeployment", "deploy", "event_name", "prefect_yaml", "serve",
            "workflow_deployments"]

@@ -37,13 +37,12 @@ from prefect.input.run_input import keyset_from_base_key
 from prefect.logging import get_run_logger
 from prefect.states import Running
 
-from flowscript.runtime.approval import DEFAULT_TIMEOUT_S
+from flowscript.runtime.approval import DEFAULT_TIMEOUT_S, NO_ANSWER
 from flowscript.runtime.backend import ApprovalDecision, ApprovalRequest
 from flowscript.runtime.state import now_iso
 
 POLL_INTERVAL_S = 2
 APPROVER = "Prefect UI"
-NO_ANSWER = "default (timeout)"
 SUSPEND_OVER_S = 600  # a deployed run's checkpoint that says nothing suspends when it may wait longer
 MIN_PROACTIVE_S = 10  # Prefect's smallest window for a proactive trigger
 # The events that end a suspended run's wait: resumed (Resuming), cancelled, or over another way.

@@ -25,6 +25,8 @@ def quiet_console() -> None:
             if not any(isinstance(f, OutcomesOffTheTerminal) for f in handler.filters):
                 handler.addFilter(OutcomesOffTheTerminal())
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    # nor its events worker's "Still processing items: 1 items remaining..." as the process exits
+    logging.getLogger("prefect.EventsWorker").setLevel(logging.ERROR)
 
 
 class OutcomesOffTheTerminal(logging.Filter):

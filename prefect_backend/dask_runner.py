@@ -3,7 +3,6 @@ Prefect API. Imported only for `--task-runner dask` (it imports Dask)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from distributed import WorkerPlugin, get_worker
@@ -58,8 +57,6 @@ class QuietConsole(WorkerPlugin):
 
         ensure_logging_setup()  # the console handler a task would set up later, filtered from the start
         quiet_console()
-        # and not its events worker's "Still processing items: 1 items remaining..." as it exits
-        logging.getLogger("prefect.EventsWorker").setLevel(logging.ERROR)
 
 
 class NoTagLimits(WorkerPlugin):

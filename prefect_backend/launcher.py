@@ -11,7 +11,6 @@ import asyncio
 import inspect
 import logging
 import os
-import sys
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Iterator
@@ -31,7 +30,7 @@ from flowscript.prefect_backend.concurrency import read_limits
 from flowscript.prefect_backend.console import quiet_console
 from flowscript.prefect_backend.flow_builder import LAUNCH, Launch, build_flow
 from flowscript.prefect_backend.task_runners import TaskRunnerChoice, choice_from
-from flowscript.prefect_backend.temporary_server import NOTICE, TemporaryServer, claim
+from flowscript.prefect_backend.temporary_server import TemporaryServer, claim, start_announced
 from flowscript.runtime.engine import RunOptions
 from flowscript.runtime.state import RunState
 
@@ -103,8 +102,7 @@ async def _temporary_server() -> TemporaryServer | None:
             await asyncio.to_thread(server.stop, 5)
         return None
     if server is None:
-        print(NOTICE, file=sys.stderr, flush=True)
-        server = TemporaryServer(Path(settings.home), os.environ).start()
+        server = start_announced(Path(settings.home), os.environ)
     try:
         await asyncio.to_thread(server.wait_ready)
     except RuntimeError as error:

@@ -119,20 +119,20 @@ class TemporaryServer:
         return (text[-1500:] or "no output") + f" (log: {self.log_path})"
 
 
-def start_early(env: Mapping[str, str] | None = None, *, notice: bool = True) -> TemporaryServer | None:
+def start_early() -> None:
     """For a command that is about to run a workflow through Prefect, before it imports Prefect:
     when nothing configures an API (no PREFECT_API_URL in the environment or the active profile,
     no prefect.toml or .env here to say otherwise), starts the temporary server now and says so
     on stderr. The run (`claim`) takes it over, or stops it when Prefect's settings name an API
     after all."""
-    env = os.environ if env is None else env
-    if _EARLY or not surely_unconfigured(env):
-        return _EARLY[0] if _EARLY else None
-    if notice:
-        print(NOTICE, file=sys.stderr, flush=True)
-    server = TemporaryServer(prefect_home(env), env).start()
-    _EARLY.append(server)
-    return server
+    if not _EARLY and surely_unconfigured(os.environ):
+        _EARLY.append(start_announced(prefect_home(os.environ), os.environ))
+
+
+def start_announced(home: Path, env: Mapping[str, str]) -> TemporaryServer:
+    """Says at once what is happening (and how to avoid the wait), then starts the server."""
+    print(NOTICE, file=sys.stderr, flush=True)
+    return TemporaryServer(home, env).start()
 
 
 def claim() -> TemporaryServer | None:

@@ -17,6 +17,7 @@ from flowscript.nodes.base import ApprovalDecision, ApprovalRequest
 from flowscript.runtime.state import now_iso
 
 DEFAULT_TIMEOUT_S = 3600.0
+NO_ANSWER = "default (timeout)"  # who decided, when no one answered in time
 _APPROVE = {"a", "approve", "y", "yes"}
 _REJECT = {"r", "reject", "n", "no"}
 
@@ -47,7 +48,7 @@ async def ask_in_terminal(request: ApprovalRequest, *, interactive: bool | None 
                 line = await _read_line()
         except TimeoutError:
             print(f"\n  no answer: {request.default}", file=sys.stderr)
-            return ApprovalDecision(request.default, True, now_iso(), "default (timeout)")
+            return ApprovalDecision(request.default, True, now_iso(), NO_ANSWER)
         answer, _, comment = line.strip().partition(":")
         word = answer.strip().lower()
         if word in _APPROVE or word in _REJECT or word == "":
