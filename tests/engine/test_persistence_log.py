@@ -14,7 +14,7 @@ from flowscript.compiler.loader import load_workflow
 from flowscript.runtime.engine import Engine, RunOptions
 from flowscript.runtime.local_backend import LocalBackend
 from flowscript.runtime.markdown_log import with_log
-from flowscript.runtime.persistence import StateStore, load_state
+from flowscript.runtime.persistence import COMPACT_AFTER_BYTES, StateStore, load_state
 from flowscript.runtime.secrets import Redactor
 from flowscript.runtime.state import NodeResult, RunState
 from flowscript.signals import RunFailed
@@ -133,6 +133,30 @@ def test_outputs_load_back_exactly_from_journal_and_snapshot(tmp_path):
         assert loaded == output  # the lone surrogate too: the file holds its escape
         assert type(loaded["whole"]) is float and loaded["big"] == 2**60 + 1
     assert "café" in path.read_text(encoding="utf-8")  # readable, not \\u-escaped
+
+
+def test_the_journal_is_compacted_into_the_snapshot_only_once_it_is_long(tmp_path):
+    """A wave's end rewrites the snapshot only once the journal is as long as the snapshot and
+    past COMPACT_AFTER_BYTES: a run of ordinary size writes just its start and end snapshots."""
+    path = tmp_path / "wf" / "run.json"
+    store = StateStore(path, Redactor([]))
+    state = RunState(workflow_id="wf", run_id="run", status="running")
+    store.save(state)
+    wave = 0
+    while wave == 0 or store.journal.exists():
+        result = NodeResult(status="success", output="x" * 4000)
+        state.node_results[f"n{wave}"] = result
+        store.record(f"n{wave}", result)
+        state.current_wave = wave
+        journal_bytes = store.journal.stat().st_size
+        store.wave_finished(state)
+        if wave == 10:
+            assert json.loads(path.read_text())["nodeResults"] == {}  # ten waves: still the start snapshot
+        wave += 1
+    assert journal_bytes >= COMPACT_AFTER_BYTES > journal_bytes - 4100  # compacted at the threshold: the snapshot holds every result
+    snapshot = json.loads(path.read_text())
+    assert len(snapshot["nodeResults"]) == wave and snapshot["currentWave"] == wave - 1
+    assert load_state(path).node_results.keys() == state.node_results.keys()
 
 
 def test_a_run_state_prints_short_whatever_its_size():
