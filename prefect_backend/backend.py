@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import os
 import uuid
 from collections.abc import Awaitable, Callable
@@ -209,18 +210,40 @@ class PrefectBackend:
     name: str = "prefect"
 
     def __post_init__(self) -> None:
-        self._serializer = RedactedJSONSerializer.with_secrets(self.secrets)
         self._tasks: dict[tuple[str, str], Any] = {}  # (node id, tag) -> its Prefect task
         self._task_runs: dict[str, UUID] = {}  # execution key -> its task run, for the graph's edges
-        keep: dict[str, Any] = (dict(persist_result=True, result_serializer=self._serializer,
-                                     cache_key_fn=ResultKey(self.workflow_id, self.run_id))
-                                if self.persist_results else dict(cache_policy=NO_CACHE))
-        if self.persist_results and self.result_storage is not None:
+
+    # This run's tasks, each built when first needed: building a Task reads its function's source.
+    @functools.cached_property
+    def _keep(self) -> dict[str, Any]:
+        """This run's result options."""
+        if not self.persist_results:
+            return dict(cache_policy=NO_CACHE)
+        keep: dict[str, Any] = dict(persist_result=True, result_serializer=RedactedJSONSerializer.with_secrets(
+            self.secrets), cache_key_fn=ResultKey(self.workflow_id, self.run_id))
+        if self.result_storage is not None:
             keep["result_storage"] = self.result_storage  # where a retry on another worker finds them
-        self._base = node_task.with_options(task_run_name="{key}", **keep)  # this run's result options
-        self._control = control_task.with_options(task_run_name="{key}", **keep)
-        self._base_unkept = node_task.with_options(task_run_name="{key}", cache_policy=NO_CACHE)
-        self._control_unkept = control_task.with_options(task_run_name="{key}", cache_policy=NO_CACHE)
+        return keep
+
+    @functools.cached_property
+    def _base(self) -> Task[Any, Any]:
+        return node_task.with_options(task_run_name="{key}", **self._keep)
+
+    @functools.cached_property
+    def _control(self) -> Task[Any, Any]:
+        return control_task.with_options(task_run_name="{key}", **self._keep)
+
+    @functools.cached_property
+    def _chunks(self) -> Task[Any, Any]:
+        return chunk_task.with_options(task_run_name="{key}")
+
+    @functools.cached_property
+    def _base_unkept(self) -> Task[Any, Any]:
+        return node_task.with_options(task_run_name="{key}", cache_policy=NO_CACHE)
+
+    @functools.cached_property
+    def _control_unkept(self) -> Task[Any, Any]:
+        return control_task.with_options(task_run_name="{key}", cache_policy=NO_CACHE)
 
     async def run_node(self, execution: NodeExecution, resources: Resources) -> dict[str, Any]:
         if self.shared_limit is not None:
@@ -300,8 +323,10 @@ class PrefectBackend:
     async def run_chunk(self, chunk: ChunkExecution, resources: Resources) -> ChunkDone:
         await self._prime("foreach")
         _HERE[chunk.run_id] = resources
-        made = chunk_task.with_options(name=f"{chunk.node_id} iterations", task_run_name="{key}",
-                                       tags={"foreach", TAG})
+        made = self._tasks.get((chunk.node_id, "iterations"))
+        if made is None:
+            made = self._tasks[(chunk.node_id, "iterations")] = renamed(
+                self._chunks, f"{chunk.node_id} iterations", {"foreach", TAG})
         future = _submit(made, {"key": chunk.label, "sealed": Sealed(chunk)}, None)
         state = await settled(future)
         done: ChunkDone = await state.aresult()
