@@ -107,3 +107,36 @@ def test_the_runner_a_worker_enters_around_each_task_stays_idle(dask_cluster: Cl
     with Client(dask_cluster.address, timeout=30) as client:
         idle = client.submit(lambda: _enter_a_copy_of_a_temporary_clusters_runner(), pure=False).result(timeout=60)
     assert idle is True
+
+
+def _settings_seen(_: int) -> tuple[int, int, bool]:
+    """In a worker: its process, the flow's setting as the task sees it, and whether the task's
+    settings are the ones the worker built once for the flow's."""
+    from prefect.context import SettingsContext
+
+    from flowscript.prefect_backend import dask_runner
+
+    current = SettingsContext.get().settings
+    return os.getpid(), current.client.max_retries, any(c.settings is current for c in dask_runner._BUILT.values())
+
+
+def test_the_flows_settings_reach_the_workers_built_once_per_worker(prefect_api, dask_cluster: Cluster):
+    """What Prefect's own submit does (the flow's settings travel with every task), done once: a
+    worker builds the flow's settings the first time and runs every later task inside them; a
+    flow run under other settings gets its own."""
+    from prefect import flow, task
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    from flowscript.prefect_backend.dask_runner import FlowDaskTaskRunner
+
+    seen = task(lambda i: _settings_seen(i), name="seen")
+
+    @flow(task_runner=FlowDaskTaskRunner(address=dask_cluster.address))
+    def spread() -> list[tuple[int, int, bool]]:
+        return [future.result() for future in seen.map(range(8))]
+
+    for retries in (7, 3):
+        with temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: retries}):
+            answers = spread()
+        assert {pid for pid, _, _ in answers} <= dask_cluster.worker_pids()
+        assert [(seen_retries, built) for _, seen_retries, built in answers] == [(retries, True)] * 8
