@@ -210,13 +210,13 @@ class PrefectBackend:
     name: str = "prefect"
 
     def __post_init__(self) -> None:
-        self._tasks: dict[tuple[str, str], Any] = {}  # (node id, tag) -> its Prefect task
+        self._templates: dict[tuple[str, bool], Task[Any, Any]] = {}  # (base task, results kept) -> for this run
+        self._tasks: dict[tuple[str, str], Task[Any, Any]] = {}  # (base task, name) -> a node's copy
         self._task_runs: dict[str, UUID] = {}  # execution key -> its task run, for the graph's edges
 
-    # This run's tasks, each built when first needed: building a Task reads its function's source.
     @functools.cached_property
-    def _keep(self) -> dict[str, Any]:
-        """This run's result options."""
+    def _result_options(self) -> dict[str, Any]:
+        """This run's result options: kept under the run's cache keys, redacted; or none kept."""
         if not self.persist_results:
             return dict(cache_policy=NO_CACHE)
         keep: dict[str, Any] = dict(persist_result=True, result_serializer=RedactedJSONSerializer.with_secrets(
@@ -225,25 +225,22 @@ class PrefectBackend:
             keep["result_storage"] = self.result_storage  # where a retry on another worker finds them
         return keep
 
-    @functools.cached_property
-    def _base(self) -> Task[Any, Any]:
-        return node_task.with_options(task_run_name="{key}", **self._keep)
+    def _for_run(self, base: Task[Any, Any], kept: bool) -> Task[Any, Any]:
+        """`base` with its run name taken from the `key` parameter and this run's result options
+        (`kept`) or none: built once per run, when first needed (building a Task reads its
+        function's source)."""
+        made = self._templates.get((base.name, kept))
+        if made is None:
+            options = self._result_options if kept else dict(cache_policy=NO_CACHE)
+            made = self._templates[(base.name, kept)] = base.with_options(task_run_name="{key}", **options)
+        return made
 
-    @functools.cached_property
-    def _control(self) -> Task[Any, Any]:
-        return control_task.with_options(task_run_name="{key}", **self._keep)
-
-    @functools.cached_property
-    def _chunks(self) -> Task[Any, Any]:
-        return chunk_task.with_options(task_run_name="{key}")
-
-    @functools.cached_property
-    def _base_unkept(self) -> Task[Any, Any]:
-        return node_task.with_options(task_run_name="{key}", cache_policy=NO_CACHE)
-
-    @functools.cached_property
-    def _control_unkept(self) -> Task[Any, Any]:
-        return control_task.with_options(task_run_name="{key}", cache_policy=NO_CACHE)
+    def _named(self, base: Task[Any, Any], name: str, tags: set[str], kept: bool) -> Task[Any, Any]:
+        """This run's `base` named and tagged for one node, made once: it serves all the node's executions."""
+        made = self._tasks.get((base.name, name))
+        if made is None:
+            made = self._tasks[(base.name, name)] = renamed(self._for_run(base, kept), name, tags)
+        return made
 
     async def run_node(self, execution: NodeExecution, resources: Resources) -> dict[str, Any]:
         if self.shared_limit is not None:
@@ -268,10 +265,7 @@ class PrefectBackend:
     async def run_control(self, node_id: str, key: str, tag: str, run: Callable[[], Awaitable[Any]],
                           upstream: tuple[str, ...] = ()) -> Any:
         await self._prime(tag)
-        made = self._tasks.get((node_id, tag))
-        if made is None:
-            control = self._control_unkept if node_id in self.unkept else self._control
-            made = self._tasks[(node_id, tag)] = renamed(control, node_id, {tag, TAG})
+        made = self._named(control_task, node_id, {tag, TAG}, kept=node_id not in self.unkept)
         token = uuid.uuid4().hex
         _CONTROL_RUNS[token] = run
         try:
@@ -302,15 +296,12 @@ class PrefectBackend:
         come from the `key` parameter, so a node's task serves all its executions. A node with
         retries gets a task per execution, whose retry condition counts that execution's retries."""
         settings, node_id, tag = execution.retry, execution.node.id, execution.tag
-        base = self._base_unkept if execution.secret_derived or node_id in self.unkept else self._base
+        kept = not (execution.secret_derived or node_id in self.unkept)
         if settings is not None:
-            return base.with_options(
+            return self._for_run(node_task, kept).with_options(
                 name=node_id, tags={tag, TAG}, retries=settings.max_retries,
                 retry_condition_fn=retry_condition(settings), timeout_seconds=settings.timeout_s)
-        made = self._tasks.get((node_id, tag))
-        if made is None:
-            made = self._tasks[(node_id, tag)] = renamed(base, node_id, {tag, TAG})
-        return made
+        return self._named(node_task, node_id, {tag, TAG}, kept)
 
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
         if self.approvals == "prefect":
@@ -323,10 +314,7 @@ class PrefectBackend:
     async def run_chunk(self, chunk: ChunkExecution, resources: Resources) -> ChunkDone:
         await self._prime("foreach")
         _HERE[chunk.run_id] = resources
-        made = self._tasks.get((chunk.node_id, "iterations"))
-        if made is None:
-            made = self._tasks[(chunk.node_id, "iterations")] = renamed(
-                self._chunks, f"{chunk.node_id} iterations", {"foreach", TAG})
+        made = self._named(chunk_task, f"{chunk.node_id} iterations", {"foreach", TAG}, kept=False)
         future = _submit(made, {"key": chunk.label, "sealed": Sealed(chunk)}, None)
         state = await settled(future)
         done: ChunkDone = await state.aresult()

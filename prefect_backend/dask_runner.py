@@ -8,8 +8,8 @@ import asyncio
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import distributed
 from distributed import WorkerPlugin, get_worker
@@ -18,6 +18,7 @@ from prefect.task_engine import run_task_async, run_task_sync
 from prefect.utilities.engine import collect_task_run_inputs_sync
 from prefect_dask import DaskTaskRunner
 from prefect_dask.task_runners import PrefectDaskFuture
+from pydantic import PrivateAttr
 
 from flowscript.prefect_backend.console import quiet_console
 from flowscript.prefect_backend.tag_limits import prime_no_limits
@@ -59,14 +60,14 @@ class FlowDaskTaskRunner(DaskTaskRunner):
             inputs = {k: v.union(dependencies.get(k, set())) for k, v in inputs.items()}
         current = SettingsContext.get()
         assert current is not None, "Prefect's global settings context stands in for none"
-        settings = _settings_once(current)
-        with settings.context.model_copy():  # serialize_context reads the settings from here
+        settings = _serialized_once(current)
+        with settings.model_copy():  # serialize_context reads the settings from here
             context = serialize_context(asset_ctx_kwargs={"task": task, "task_run_id": task_run_id,
                                                           "task_inputs": inputs, "copy_to_child_ctx": True})
         future = distributed.Client.submit(  # the plain submit: the callable is ours, not the task
             self.client, _run_in_worker, key=f"{task.name}-{task_run_id.hex}", pure=False, task=task,
             task_run_id=task_run_id, parameters=parameters, wait_for=wait_for, return_type="state",
-            dependencies=inputs, context={**context, "settings_context": {}}, settings=settings.token,
+            dependencies=inputs, context={**context, "settings_context": {}}, settings_token=settings.token,
             serialized_settings=context["settings_context"])
         return PrefectDaskFuture[Any](wrapped_future=future, task_run_id=task_run_id)
 
@@ -114,53 +115,56 @@ class NoTagLimits(WorkerPlugin):
             prime_no_limits(self.tag_sets)
 
 
-class _Serialized:
-    """A settings context and its serialized form, under a token that names it to the workers."""
-
-    def __init__(self, context: SettingsContext) -> None:
-        self.source = context
-        self.token = uuid.uuid4().hex
-        serialized = context.serialize()
-        self.context = _SerializedOnce(profile=context.profile, settings=context.settings)
-        self.context._serialized = serialized
-
-
 class _SerializedOnce(SettingsContext):
-    """The flow's settings context, whose serialized form is made once."""
+    """The flow's settings context, serialized once, under a token that names it to the workers."""
 
-    _serialized: dict[str, Any] | None = None
+    _serialized: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _name: str = PrivateAttr(default="")
+
+    @classmethod
+    def of(cls, context: SettingsContext) -> _SerializedOnce:
+        once = cls(profile=context.profile, settings=context.settings)
+        once._serialized, once._name = context.serialize(), uuid.uuid4().hex
+        return once
+
+    @property
+    def token(self) -> str:
+        return self._name
 
     def serialize(self, include_secrets: bool = True) -> dict[str, Any]:
-        if self._serialized is not None and include_secrets:
-            return self._serialized
-        return super().serialize(include_secrets=include_secrets)
+        return self._serialized if include_secrets else super().serialize(include_secrets=False)
 
 
-_SENT: OrderedDict[int, _Serialized] = OrderedDict()  # id of a settings context -> its serialized form (latest few)
-_BUILT: OrderedDict[str, SettingsContext] = OrderedDict()  # in a worker: token -> the settings context made of it
+_SENT: OrderedDict[int, tuple[SettingsContext, _SerializedOnce]] = OrderedDict()  # by id of the flow's context
+_BUILT: OrderedDict[str, SettingsContext] = OrderedDict()  # in a worker: by token, the flow's settings rebuilt
 _LOCK = threading.Lock()
+_KEPT = 8  # settings contexts kept in each cache (a process serves a few flows' settings at most)
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-def _settings_once(context: SettingsContext) -> _Serialized:
+def _latest(cache: OrderedDict[K, V], key: K, make: Callable[[], V], fresh: Callable[[V], bool]) -> V:
+    """The cached value of `key` (made when missing or stale); the cache keeps the latest few."""
     with _LOCK:
-        found = _SENT.get(id(context))
-        if found is None or found.source is not context:
-            found = _SENT[id(context)] = _Serialized(context)
-            while len(_SENT) > 8:
-                _SENT.popitem(last=False)
-        _SENT.move_to_end(id(context))
+        found = cache.get(key)
+        if found is None or not fresh(found):
+            found = cache[key] = make()
+        cache.move_to_end(key)
+        while len(cache) > _KEPT:
+            cache.popitem(last=False)
         return found
 
 
-def _run_in_worker(*, task: Any, settings: str, serialized_settings: dict[str, Any], **run: Any) -> Any:
+def _serialized_once(context: SettingsContext) -> _SerializedOnce:
+    return _latest(_SENT, id(context), lambda: (context, _SerializedOnce.of(context)),
+                   lambda kept: kept[0] is context)[1]
+
+
+def _run_in_worker(*, task: Any, settings_token: str, serialized_settings: dict[str, Any], **run: Any) -> Any:
     """A task run in a worker, as prefect-dask runs one, inside the flow's settings: built from
     what the flow sent the first time this worker sees them, reused after."""
-    with _LOCK:
-        context = _BUILT.get(settings)
-        if context is None:
-            context = _BUILT[settings] = SettingsContext(**serialized_settings)
-            while len(_BUILT) > 8:
-                _BUILT.popitem(last=False)
+    context = _latest(_BUILT, settings_token, lambda: SettingsContext(**serialized_settings), lambda _: True)
     with context.model_copy():
         if task.isasync:
             return asyncio.run(run_task_async(task=task, **run))
