@@ -105,17 +105,21 @@ class SenderServer(CountingServer):
         class Noting(original):  # type: ignore[misc, valid-type]
             def setup(self) -> None:
                 super().setup()
-                server.senders.append(_pid_of_client(self.client_address[1]))
+                server.senders.append(_pid_of_client(self.client_address[1], self.server.server_address[1]))
 
         self._server.RequestHandlerClass = Noting
 
 
-def _pid_of_client(port: int) -> int:
+def _pid_of_client(port: int, server_port: int) -> int:
+    """The process whose socket connects from `port` to this server. Its remote end has to match
+    too: Linux gives the same local port to connections to other addresses (another process's
+    connection to the Prefect API or to the Dask scheduler may hold this number)."""
     import psutil
 
     for _ in range(20):
         for connection in psutil.net_connections(kind="tcp"):
-            if connection.laddr and connection.laddr.port == port and connection.pid:
+            if (connection.laddr and connection.laddr.port == port and connection.raddr
+                    and connection.raddr.port == server_port and connection.pid):
                 return int(connection.pid)
         time.sleep(0.01)
     return -1
