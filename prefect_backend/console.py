@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 
+from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import PrefectConsoleHandler
 from prefect.task_engine import TaskRunTimeoutError
 
@@ -26,7 +27,11 @@ def quiet_console() -> None:
                 handler.addFilter(OutcomesOffTheTerminal())
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     # nor its events worker's "Still processing items: 1 items remaining..." as the process exits
-    logging.getLogger("prefect.EventsWorker").setLevel(logging.ERROR)
+    EVENTS_WORKER_LOGGER.setLevel(logging.ERROR)
+
+
+# Prefect's queue services log under their class's bare name ("EventsWorker", not "prefect.EventsWorker")
+EVENTS_WORKER_LOGGER = logging.getLogger(EventsWorker.__name__)
 
 
 class OutcomesOffTheTerminal(logging.Filter):

@@ -27,7 +27,7 @@ from prefect.states import State
 from flowscript.compiler.planner import Plan
 from flowscript.errors import FlowScriptError
 from flowscript.prefect_backend.concurrency import read_limits
-from flowscript.prefect_backend.console import quiet_console
+from flowscript.prefect_backend.console import EVENTS_WORKER_LOGGER, quiet_console
 from flowscript.prefect_backend.flow_builder import LAUNCH, Launch, build_flow
 from flowscript.prefect_backend.task_runners import TaskRunnerChoice, choice_from
 from flowscript.prefect_backend.temporary_server import TemporaryServer, claim, start_announced
@@ -131,14 +131,14 @@ async def _recorded(launch: Launch, timeout_s: float = 10) -> None:
     from prefect.logging.handlers import APILogHandler
 
     await APILogHandler.aflush()  # what this process still holds for it: logs, and the events it records runs from
-    events_logger = logging.getLogger("prefect.EventsWorker")
-    level, events_logger.level = events_logger.level, logging.ERROR  # "Still processing items: 1...": sent now
+    level = EVENTS_WORKER_LOGGER.level
+    EVENTS_WORKER_LOGGER.setLevel(logging.ERROR)  # "Still processing items: 1...": they are being sent now
     try:
         drained = EventsWorker.drain_all()
         if inspect.isawaitable(drained):
             await drained
     finally:
-        events_logger.setLevel(level)
+        EVENTS_WORKER_LOGGER.setLevel(level)
     ids = launch.backend.task_run_ids()[-100:] if launch.backend is not None else []
     if not ids:
         return

@@ -6,6 +6,7 @@ Prefect the rejected checkpoint's task run and the flow run end Cancelled."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
@@ -82,3 +83,16 @@ async def test_expected_outcomes_print_no_traceback_through_prefect(write_flow, 
     states = {t.name: t.state.type.value for t in task_runs}
     # the rejection ends its task run (and the `if` around it) Cancelled, not Failed with a traceback
     assert states == {"draft": "COMPLETED", "gate": "CANCELLED", "review": "CANCELLED"}, states
+
+
+def test_the_events_workers_notice_at_exit_stays_off_the_terminal():
+    """"Still processing items: 1 items remaining..." came through on a run's last line (CI, once
+    in a few hundred runs): the level was set on a logger Prefect's events worker does not use."""
+    from prefect.events.clients import NullEventsClient
+    from prefect.events.worker import EventsWorker
+
+    from flowscript.prefect_backend.console import quiet_console
+
+    worker = EventsWorker(NullEventsClient, ())  # not started: only its logger is looked at
+    quiet_console()
+    assert not worker._logger.isEnabledFor(logging.WARNING)
