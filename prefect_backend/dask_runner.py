@@ -1,5 +1,6 @@
 """prefect-dask's task runner, with the workers of a temporary LocalCluster told the flow run's
-Prefect API, and the flow's settings serialized once per run and hydrated once per worker.
+Prefect API, the flow's settings serialized once per run and hydrated once per worker, and a
+worker thread's event loop and Prefect clients kept across its tasks.
 Imported only for `--task-runner dask` (it imports Dask)."""
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any, TypeVar
 
 import distributed
 from distributed import WorkerPlugin, get_worker
-from prefect.context import SettingsContext, serialize_context
+from prefect.client.orchestration import PrefectClient, SyncPrefectClient, get_client
+from prefect.context import AsyncClientContext, SettingsContext, SyncClientContext, serialize_context
 from prefect.task_engine import run_task_async, run_task_sync
 from prefect.utilities.engine import collect_task_run_inputs_sync
 from prefect_dask import DaskTaskRunner
@@ -162,10 +164,63 @@ def _serialized_once(context: SettingsContext) -> _SerializedOnce:
 
 
 def _run_in_worker(*, task: Any, settings_token: str, serialized_settings: dict[str, Any], **run: Any) -> Any:
-    """A task run in a worker, as prefect-dask runs one, inside the flow's settings: built from
-    what the flow sent the first time this worker sees them, reused after."""
+    """A task run in a worker, as prefect-dask runs one, inside the flow's settings (built from
+    what the flow sent the first time this worker sees them, reused after) and with this
+    thread's clients for them."""
     context = _latest(_BUILT, settings_token, lambda: SettingsContext(**serialized_settings), lambda _: True)
     with context.model_copy():
-        if task.isasync:
-            return asyncio.run(run_task_async(task=task, **run))
-        return run_task_sync(task=task, **run)
+        clients = _ThreadClients.here().of(settings_token)
+        with SyncClientContext.model_construct(client=clients.sync):  # a context over the kept client
+            if task.isasync:
+                return clients.loop.run_until_complete(_with_async_client(clients.client, task, run))
+            return run_task_sync(task=task, **run)
+
+
+async def _with_async_client(client: PrefectClient, task: Any, run: dict[str, Any]) -> Any:
+    async with AsyncClientContext.model_construct(client=client):  # Prefect's engine takes it up
+        return await run_task_async(task=task, **run)
+
+
+class _Clients:
+    """A worker thread's Prefect clients for one flow's settings, opened once."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.client: PrefectClient = get_client()
+        self.sync: SyncPrefectClient = get_client(sync_client=True)
+        loop.run_until_complete(self.client.__aenter__())  # on the loop its tasks run on, for good
+        self.sync.__enter__()
+
+    def close(self) -> None:
+        self.sync.__exit__(None, None, None)
+        self.loop.run_until_complete(self.client.__aexit__(None, None, None))
+
+
+class _ThreadClients(threading.local):
+    """What a worker thread keeps across its tasks. prefect-dask runs each task on a new event
+    loop, where Prefect's engine makes two new clients (an async one for the task run, a sync one
+    for the flow run's context): 40-100 ms a task, most of it loading the CA bundle for each
+    client's TLS context, before any work. A thread's tasks run one after another on its loop,
+    so they can share it and its clients (Prefect's clients are re-entrant: a task's context
+    enters them again and leaves them open)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.by_token: OrderedDict[str, _Clients] = OrderedDict()
+
+    @classmethod
+    def here(cls) -> _ThreadClients:
+        return _THREAD
+
+    def of(self, token: str) -> _Clients:
+        """This thread's clients for the settings named `token` (made inside them)."""
+        clients = self.by_token.get(token)
+        if clients is None:
+            clients = self.by_token[token] = _Clients(self.loop)
+            while len(self.by_token) > _KEPT:
+                self.by_token.popitem(last=False)[1].close()
+        self.by_token.move_to_end(token)
+        return clients
+
+
+_THREAD = _ThreadClients()

@@ -4,6 +4,7 @@ process keeps the state file, the journal and the log (docs/prefect.md#scaling-o
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -140,3 +141,37 @@ def test_the_flows_settings_reach_the_workers_built_once_per_worker(prefect_api,
             answers = spread()
         assert {pid for pid, _, _ in answers} <= dask_cluster.worker_pids()
         assert [(seen_retries, built) for _, seen_retries, built in answers] == [(retries, True)] * 8
+
+
+
+async def _clients_seen(_: int) -> tuple[int, int, int, bool]:
+    """In a worker: its process, and the async and sync Prefect clients the task run works with."""
+    from prefect.client.orchestration import get_client
+    from prefect.context import FlowRunContext
+
+    flow_run = FlowRunContext.get()
+    assert flow_run is not None
+    client = get_client()
+    return os.getpid(), id(client), id(flow_run.client), client.loop is asyncio.get_running_loop()
+
+
+def test_a_workers_tasks_share_its_prefect_clients(prefect_api, dask_cluster: Cluster):
+    """A worker thread opens its Prefect clients once for the flow's settings and every later task
+    works with them (on the thread's event loop), instead of two new clients per task."""
+    from prefect import flow, task
+
+    from flowscript.prefect_backend.dask_runner import FlowDaskTaskRunner
+
+    seen = task(_clients_seen, name="clients")
+
+    @flow(task_runner=FlowDaskTaskRunner(address=dask_cluster.address))
+    def spread() -> list[tuple[int, int, int, bool]]:
+        return [future.result() for future in seen.map(range(8))]
+
+    answers = spread() + spread()
+    by_worker: dict[int, set[tuple[int, int]]] = {}
+    for pid, client, sync_client, on_its_loop in answers:
+        assert on_its_loop
+        by_worker.setdefault(pid, set()).add((client, sync_client))
+    assert set(by_worker) <= dask_cluster.worker_pids()
+    assert all(len(clients) == 1 for clients in by_worker.values()), by_worker  # single-threaded workers
