@@ -160,11 +160,7 @@ def _submit(prefect_task: Task[Any, Any], parameters: dict[str, Any],
 async def settled(future: PrefectFuture[Any]) -> State:
     """A submitted task run's final state, awaited without blocking the flow's event loop."""
     if isinstance(future, LoopFuture):
-        try:
-            return await asyncio.shield(future.running)
-        except asyncio.CancelledError:
-            future.running.cancel()
-            raise
+        return await future.outcome()
     loop = asyncio.get_running_loop()
     finished: asyncio.Future[None] = loop.create_future()
 

@@ -1,11 +1,11 @@
 """Which Prefect task runner carries a flow run's node executions (docs/prefect.md#scaling-out).
 
 - `thread` (the default): Prefect's thread-pool runner, except that an async task (every
-  node execution is one) runs on the flow's own event loop, as Prefect runs an async task
-  that is called rather than submitted. Prefect's pool runs each submitted async task under
-  a new event loop in a pool thread, with an API client of its own: about 60 ms a task on
-  a 2-core machine against 8 ms on the flow's loop, for no gain (the work is I/O, or holds
-  the GIL either way).
+  node execution is one) runs on the flow's own event loop, in the asyncio task that awaits
+  its future, as Prefect runs an async task that is called rather than submitted. Prefect's
+  pool runs each submitted async task under a new event loop in a pool thread, with an API
+  client of its own: about 60 ms a task on a 2-core machine against 8 ms on the flow's loop,
+  for no gain (the work is I/O, or holds the GIL either way).
 - `dask`: prefect-dask's DaskTaskRunner: the cluster at `address`, or a temporary
   LocalCluster of worker processes (one thread each) when none is given.
 
@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -103,12 +104,84 @@ async def run_in_flow(task: Any, parameters: dict[str, Any], dependencies: dict[
 
 
 class LoopFuture(PrefectConcurrentFuture[Any]):
-    """A task run on the flow's event loop; cancelling it cancels the run."""
+    """A task run on the flow's event loop. The task that awaits it (`outcome`) runs it in
+    place, as Prefect runs a called async task: an asyncio task of its own would cost the loop
+    two more turns a task run, each a moment when Prefect's busy threads take the GIL (a chain
+    of 50 nodes: about 15 ms a run). Anything else that waits for it (`wait`, `result`, a
+    callback) starts it as an asyncio task of its own, so it behaves as Prefect's futures do."""
 
-    def __init__(self, task_run_id: Any, wrapped_future: concurrent.futures.Future[Any],
-                 running: asyncio.Task[Any]) -> None:
-        super().__init__(task_run_id=task_run_id, wrapped_future=wrapped_future)
-        self.running = running
+    def __init__(self, task_run_id: uuid.UUID, loop: asyncio.AbstractEventLoop,
+                 call: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        super().__init__(task_run_id=task_run_id, wrapped_future=concurrent.futures.Future())
+        self._loop = loop
+        self._call: Callable[[], Coroutine[Any, Any, Any]] | None = call
+        self._taking = threading.Lock()
+        self.running: asyncio.Task[Any] | None = None  # when started on its own
+
+    def _take(self) -> Callable[[], Coroutine[Any, Any, Any]] | None:
+        with self._taking:
+            call, self._call = self._call, None
+        return call
+
+    async def outcome(self) -> Any:
+        """The task run's final state, run in the awaiting task (cancelling that cancels it)."""
+        call = self._take()
+        if call is None:  # started on its own: awaited, not cancelled with this caller
+            return await asyncio.shield(asyncio.wrap_future(self._wrapped_future))
+        done = self._wrapped_future
+        try:
+            state = await call()
+        except asyncio.CancelledError:
+            done.cancel()
+            raise
+        except BaseException as error:
+            done.set_exception(error)
+            raise
+        done.set_result(state)
+        return state
+
+    def _start(self) -> None:
+        call = self._take()
+        if call is None:
+            return
+
+        def start() -> None:
+            self.running = self._loop.create_task(call())
+            self.running.add_done_callback(self._settle)
+
+        try:
+            here = asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            here = False
+        if here:
+            start()
+        else:
+            self._loop.call_soon_threadsafe(start)
+
+    def _settle(self, finished: asyncio.Task[Any]) -> None:
+        done = self._wrapped_future
+        if finished.cancelled():
+            done.cancel()
+        elif finished.exception() is not None:
+            done.set_exception(finished.exception())
+        else:
+            done.set_result(finished.result())
+
+    def wait(self, timeout: float | None = None) -> None:
+        self._start()
+        super().wait(timeout)
+
+    def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> Any:
+        self._start()
+        return super().result(timeout, raise_on_failure)
+
+    def add_done_callback(self, fn: Callable[[PrefectFuture[Any]], None]) -> None:
+        self._start()
+        super().add_done_callback(fn)
+
+    def _add_prefect_done_callback(self, fn: Callable[[PrefectFuture[Any]], None]) -> None:
+        self._start()
+        super()._add_prefect_done_callback(fn)
 
 
 class LoopTaskRunner(ThreadPoolTaskRunner[Any]):
@@ -126,16 +199,4 @@ class LoopTaskRunner(ThreadPoolTaskRunner[Any]):
         if not task.isasync or loop is None or wait_for:
             return super().submit(task, parameters, wait_for, dependencies)
         task_run_id = uuid.uuid4()
-        done: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        running = loop.create_task(run_in_flow(task, parameters, dependencies, task_run_id))
-
-        def settle(finished: asyncio.Task[Any]) -> None:
-            if finished.cancelled():
-                done.cancel()
-            elif finished.exception() is not None:
-                done.set_exception(finished.exception())
-            else:
-                done.set_result(finished.result())
-
-        running.add_done_callback(settle)
-        return LoopFuture(task_run_id, done, running)
+        return LoopFuture(task_run_id, loop, lambda: run_in_flow(task, parameters, dependencies, task_run_id))

@@ -242,7 +242,10 @@ def _redacted(info: ErrorInfo, redactor: Redactor) -> ErrorInfo:
 async def _gather_wave(nodes: list[Awaitable[NodeFailed | None]]) -> list[NodeFailed | None]:
     """The wave's nodes at once. An error that is not a node's failure (the state file could
     not be written...) ends the run: the other nodes are cancelled, not left running
-    detached from a run that has already raised."""
+    detached from a run that has already raised. A wave of one node (every step of a chain)
+    runs in place: a task of its own costs the event loop two more turns."""
+    if len(nodes) == 1:
+        return [await nodes[0]]
     tasks = [asyncio.ensure_future(node) for node in nodes]
     try:
         return await asyncio.gather(*tasks)
