@@ -208,7 +208,7 @@ class PrefectBackend:
     def __post_init__(self) -> None:
         self._templates: dict[tuple[str, bool], Task[Any, Any]] = {}  # (base task, results kept) -> for this run
         self._tasks: dict[tuple[str, str], Task[Any, Any]] = {}  # (base task, name) -> a node's copy
-        self._task_runs: dict[str, UUID] = {}  # execution key -> its task run, for the graph's edges
+        self._task_runs: dict[str, UUID] = {}  # execution key (or chunk label) -> its task run, for the graph's edges
 
     @functools.cached_property
     def _result_options(self) -> dict[str, Any]:
@@ -279,7 +279,7 @@ class PrefectBackend:
         return WithMeta(answer["output"], answer["meta"]) if "meta" in answer else answer["output"]
 
     def task_run_ids(self) -> list[UUID]:
-        """The task runs of this run's node executions, in the order they were made."""
+        """The task runs of this run's node executions and chunks, in the order they were made."""
         return list(self._task_runs.values())
 
     def _edges(self, parameter: str, upstream: tuple[str, ...]) -> dict[str, set[Any]] | None:
@@ -312,6 +312,7 @@ class PrefectBackend:
         _HERE[chunk.run_id] = resources
         made = self._named(chunk_task, f"{chunk.node_id} iterations", {"foreach", TAG}, kept=False)
         future = _submit(made, {"key": chunk.label, "sealed": Sealed(chunk)}, None)
+        self._task_runs[chunk.label] = future.task_run_id  # no node's key: never an edge, but a run to wait for
         state = await settled(future)
         done: ChunkDone = await state.aresult()
         return done

@@ -8,7 +8,7 @@ local-only tests never imports it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +45,7 @@ class PrefectOutcome:
     state: Any
     failure: Any
     warnings: list[str] = field(default_factory=list)  # what the command line prints as `warning:`
+    task_run_ids: list[Any] = field(default_factory=list)  # the task runs the backend made, in order
 
     @property
     def status(self) -> str:
@@ -74,4 +75,30 @@ async def run_on_prefect(path: Path, *, config: dict[str, Any] | None = None, in
     resolved = resolve_config(loaded.workflow.meta, config or {}, base=resume.config if resume else None)
     launch = await run_through_prefect(loaded.plan, resolved, input, run_options, resume=resume, interactive=False,
                                        persist_results=persist_results, runner=runner)
-    return PrefectOutcome(launch.state, launch.failure, run_options.log_warnings)
+    return PrefectOutcome(launch.state, launch.failure, run_options.log_warnings,
+                          launch.backend.task_run_ids() if launch.backend is not None else [])
+
+
+async def recorded_task_runs(client: Any, flow_run_id: Any, *, names: Iterable[str] = (), ids: Iterable[Any] = (),
+                             timeout_s: float = 30) -> list[Any]:
+    """A flow run's task runs, once the server has recorded the ones named (by name or id) and
+    every one it holds is final. Prefect records task runs from their events, a moment after
+    they happen: a read right after the run may miss the last. At the deadline this returns
+    what there is, and the caller's assertion says what is missing."""
+    import asyncio
+    import time
+    from uuid import UUID
+
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    only_this_run = FlowRunFilter(id=FlowRunFilterId(any_=[UUID(str(flow_run_id))]))
+    wanted_names, wanted_ids = set(names), set(ids)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        runs = await client.read_task_runs(flow_run_filter=only_this_run)
+        if (runs and wanted_names <= {run.name for run in runs} and wanted_ids <= {run.id for run in runs}
+                and all(run.state is not None and run.state.is_final() for run in runs)):
+            return runs
+        if time.monotonic() > deadline:
+            return runs
+        await asyncio.sleep(0.1)

@@ -3,7 +3,6 @@ by the graph tests of the thread runner (tests/prefect) and of Dask (tests/scale
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,9 @@ async def graph_of(client: Any, flow_run_id: str, expected: set[str]) -> tuple[d
     """Task run name (its execution's key) -> the names of the task runs it records as upstream,
     and -> the names of its parents (the control node it runs under). The server records task
     runs from their events, a moment after they ran: this waits until `expected` are there."""
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect_support import recorded_task_runs
 
-    for _ in range(150):
-        runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-        if expected <= {run.name for run in runs}:
-            break
-        await asyncio.sleep(0.2)
+    runs = await recorded_task_runs(client, flow_run_id, names=expected)
     names = {run.id: run.name for run in runs}
     upstream: dict[str, set[str]] = {}
     parents: dict[str, set[str]] = {}

@@ -8,6 +8,7 @@ import asyncio
 from uuid import UUID
 
 from loopback import CountingServer
+from prefect_support import PrefectOutcome, recorded_task_runs
 
 CONFIG = """config:
   base_url: {type: string, default: "http://127.0.0.1:9", description: Where the API lives}
@@ -16,17 +17,9 @@ CONFIG = """config:
 """
 
 
-async def task_runs(client, flow_run_id: str) -> dict[str, object]:
-    """The flow run's task runs by name, once the server has recorded them all as finished
-    (Prefect records task runs from events, a moment after they happen)."""
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    only_this_run = FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)]))
-    for _ in range(100):
-        runs = await client.read_task_runs(flow_run_filter=only_this_run)
-        if runs and all(run.state and run.state.is_final() for run in runs):
-            break
-        await asyncio.sleep(0.1)
+async def task_runs(client, outcome: PrefectOutcome) -> dict[str, object]:
+    """The run's task runs by name, once the server has recorded every one the backend made."""
+    runs = await recorded_task_runs(client, outcome.flow_run_id, ids=outcome.task_run_ids)
     return {run.name: run for run in runs}
 
 
@@ -44,7 +37,7 @@ async def test_a_workflow_run_is_a_flow_run_with_a_task_run_per_node(write_flow,
     assert flow_run.state.is_completed()
     assert (await client.read_flow(flow_run.flow_id)).name == "test-flow"
     assert flow_run.parameters == {"base_url": "http://127.0.0.1:9", "factor": 2, "label": "x", "input": {"n": 21}}
-    runs = await task_runs(client, outcome.flow_run_id)
+    runs = await task_runs(client, outcome)
     assert set(runs) == {"calc", "big", "shout", "save"}
     assert {tag for tag in runs["calc"].tags if tag != "flowscript"} == {"transform:template"}
     assert "if" in runs["big"].tags and "sink:file" in runs["save"].tags
@@ -78,7 +71,7 @@ async def test_retries_are_prefect_task_retries_and_a_fallback_is_its_own_task_r
     assert outcome.status == "completed"
     assert outcome.output("flaky") == {"ok": True} and outcome.state.node_results["flaky"].attempts == 3
     assert outcome.output("live") == "cached after HTTP 500: Internal Server Error"
-    runs = await task_runs(client, outcome.flow_run_id)
+    runs = await task_runs(client, outcome)
     assert runs["flaky"].run_count == 3 and runs["flaky"].state.is_completed()
     assert runs["live"].run_count == 2 and runs["live"].state.is_failed()
     assert runs["live->cache"].run_count == 1 and runs["live->cache"].state.is_completed()
@@ -93,7 +86,7 @@ async def test_an_attempt_timeout_cancels_the_attempt_and_is_retried(write_flow,
     assert outcome.status == "failed"
     result = outcome.state.node_results["slow"]
     assert result.attempts == 2 and "timed out after 0.2s" in result.error.message and result.error.retryable
-    runs = await task_runs(client, outcome.flow_run_id)
+    runs = await task_runs(client, outcome)
     assert runs["slow"].run_count == 2 and runs["slow"].state.is_failed()
 
 
@@ -103,7 +96,7 @@ async def test_at_most_max_concurrency_node_task_runs_at_once(write_flow, run_pr
         outcome = await run_prefect(path, max_concurrency=3)
         assert server.max_in_flight == 3
     assert outcome.status == "completed"
-    runs = list((await task_runs(client, outcome.flow_run_id)).values())
+    runs = list((await task_runs(client, outcome)).values())
     events = sorted([(r.start_time, 1) for r in runs] + [(r.end_time, -1) for r in runs])
     running = peak = 0
     for _, change in events:
@@ -118,8 +111,9 @@ async def test_a_large_foreach_runs_in_chunk_task_runs(write_flow, run_prefect, 
     outcome = await run_prefect(path)
     assert outcome.status == "completed" and outcome.output("each") == [str(i * 2) for i in range(250)]
     assert outcome.state.node_results["each[249].sq"].output == "498"
-    runs = await task_runs(client, outcome.flow_run_id)
+    runs = await task_runs(client, outcome)
     assert set(runs) == {"each", "each[0-99]", "each[100-199]", "each[200-249]"}
+    assert {run.id for run in runs.values()} == set(outcome.task_run_ids)  # what a temporary server waits for
     assert "foreach" in runs["each[0-99]"].tags
 
 
@@ -127,7 +121,7 @@ async def test_a_small_foreach_shows_every_iteration_as_task_runs(write_flow, ru
     path = write_flow('<foreach id="each" collection="range(0, 3)">'
                       '<transform id="sq" type="template"><template>{{item}}</template></transform></foreach>')
     outcome = await run_prefect(path)
-    runs = await task_runs(client, outcome.flow_run_id)
+    runs = await task_runs(client, outcome)
     assert set(runs) == {"each", "each[0].sq", "each[1].sq", "each[2].sq"}
 
 
@@ -209,7 +203,7 @@ async def test_no_secret_reaches_prefect_results_parameters_logs_or_artifacts(wr
         await asyncio.sleep(0.1)
     artifacts = await client.read_artifacts(
         artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
-    task_states = [r.state.message or "" for r in (await task_runs(client, str(flow_run_id))).values()]
+    task_states = [r.state.message or "" for r in (await task_runs(client, outcome)).values()]
     kept = [str(flow_run.parameters), flow_run.state.message or "", *task_states,
             *(log.message for log in logs), *(str(a.data) for a in artifacts), path.read_text()]
     stored = [p for p in prefect_api.results.rglob("*") if p.is_file()]
