@@ -6,6 +6,7 @@ Imported only for `--task-runner dask` (it imports Dask)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
 from collections import OrderedDict
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 import distributed
 from distributed import WorkerPlugin, get_worker
+from distributed.comm.core import CommClosedError
 from prefect.client.orchestration import PrefectClient, SyncPrefectClient, get_client
 from prefect.context import AsyncClientContext, SettingsContext, SyncClientContext, serialize_context
 from prefect.task_engine import run_task_async, run_task_sync
@@ -43,6 +45,7 @@ class FlowDaskTaskRunner(DaskTaskRunner):
         # a copy of the flow's runner around every task a worker runs: there it stays idle.)
         if not self.address and not _in_worker():
             self.client.register_plugin(QuietConsole())
+            SchedulerLossOffTheTerminal.install()  # the workers' nannies live in this process
         return entered
 
     def submit(self, task: Any, parameters: dict[str, Any], wait_for: Iterable[Any] | None = None,
@@ -90,7 +93,8 @@ def _in_worker() -> bool:
 
 class QuietConsole(WorkerPlugin):
     """A worker of a temporary cluster shows on the terminal what the flow's process shows
-    (prefect_backend/console.py): a node's failure is the command's to report, not a traceback."""
+    (prefect_backend/console.py): a node's failure is the command's to report, not a traceback;
+    nor does it show losing its scheduler (`SchedulerLossOffTheTerminal`)."""
 
     name = "flowscript-quiet-console"
 
@@ -99,6 +103,26 @@ class QuietConsole(WorkerPlugin):
 
         ensure_logging_setup()  # the console handler a task would set up later, filtered from the start
         quiet_console()
+        SchedulerLossOffTheTerminal.install()
+
+
+class SchedulerLossOffTheTerminal(logging.Filter):
+    """A temporary cluster's scheduler lives in the command's own process, so a worker loses it
+    only as the command ends: as the cluster closes (a heartbeat in flight when the scheduler
+    drops the worker's connection: "Failed to communicate with scheduler during heartbeat", with
+    a traceback, on a run that succeeded) or when the command was killed. Dask's records of a
+    closed connection stay off the terminal; its other warnings and errors still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (record.name.startswith("distributed") and isinstance(error, CommClosedError | ConnectionError))
+
+    @classmethod
+    def install(cls) -> None:
+        """On the handlers Dask writes its records to (its logging setup puts them on `distributed`)."""
+        for handler in logging.getLogger("distributed").handlers:
+            if not any(isinstance(f, cls) for f in handler.filters):
+                handler.addFilter(cls())
 
 
 class NoTagLimits(WorkerPlugin):

@@ -110,6 +110,36 @@ def test_the_runner_a_worker_enters_around_each_task_stays_idle(dask_cluster: Cl
     assert idle is True
 
 
+def _log_as_dask_does() -> None:
+    """In a worker: what Dask logs when a heartbeat meets a closed connection, and another error."""
+    import logging
+
+    from distributed.comm.core import CommClosedError
+
+    logger = logging.getLogger("distributed.worker")
+    try:
+        raise CommClosedError("in <TCP (closed) ConnectionPool.heartbeat_worker>: Stream is closed")
+    except CommClosedError:
+        logger.exception("Failed to communicate with scheduler during heartbeat.")
+    logger.error("a worker's own trouble still shows")
+
+
+def test_a_temporary_clusters_workers_keep_losing_the_scheduler_off_the_terminal(capfd):
+    """The scheduler of a temporary cluster lives in the command's process: a worker's heartbeat
+    in flight as the cluster closes failed once in ~50 runs of the torture, printing a traceback
+    on the terminal of a run that succeeded. The command's terminal is the workers' stderr."""
+    from flowscript.prefect_backend.dask_runner import FlowDaskTaskRunner
+
+    with FlowDaskTaskRunner(cluster_kwargs={"n_workers": 1, "processes": True, "threads_per_worker": 1,
+                                            "dashboard_address": ":0"}) as runner:
+        pids = runner.client.run(os.getpid)
+        runner.client.run(lambda: _log_as_dask_does())
+    assert os.getpid() not in pids.values()
+    err = capfd.readouterr().err
+    assert "a worker's own trouble still shows" in err
+    assert "heartbeat" not in err and "Traceback" not in err
+
+
 def _settings_seen(_: int) -> tuple[int, int, bool]:
     """In a worker: its process, the flow's setting as the task sees it, and whether the task's
     settings are the ones the worker built once for the flow's."""
