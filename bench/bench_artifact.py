@@ -25,14 +25,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_prefect as bench
-from prefect_servers import sqlite_harness
 
 VARIANTS = ("shipped", "inflow", "early", "unkeyed", "none")
 MODE = ["shipped"]  # the variant the next flow run takes
@@ -117,17 +115,8 @@ def main() -> None:
     if unknown := set(modes) - set(VARIANTS):
         raise SystemExit(f"unknown variants {sorted(unknown)}; choose from {', '.join(VARIANTS)}")
 
-    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
-
-    import flowscript.prefect_backend  # noqa: F401  (its environment defaults, before Prefect starts)
-
-    with tempfile.TemporaryDirectory(prefix="flowscript-bench-artifact-") as tmp:
-        folder = Path(tmp)
-        (folder / "results").mkdir()
-        results = {PREFECT_LOCAL_STORAGE_PATH: str(folder / "results")}
-        with sqlite_harness() as pids, temporary_settings(updates=results):
-            bench.SERVER.append(pids)
-            asyncio.run(run_all(folder, args.rounds, modes))
+    with bench.prefect_api() as folder:
+        asyncio.run(run_all(folder, args.rounds, modes))
 
 
 if __name__ == "__main__":

@@ -543,7 +543,15 @@ def main() -> None:
                         help="only ours as shipped and the hand-written flow with the same tags and persistence")
     args = parser.parse_args()
     shapes = [s for s in args.only.split(",") if s]
+    with prefect_api(args.database) as folder:
+        print(f"Prefect API: {args.database}, {args.rounds} rounds")
+        asyncio.run(run_all(folder, shapes, args.rounds, args.profile, args.per_item, args.pair))
 
+
+@contextmanager
+def prefect_api(database: str = "sqlite") -> Iterator[Path]:
+    """A temporary folder, and a local Prefect API that stores task results in it (its
+    processes in SERVER, for the CPU figures)."""
     from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 
     import flowscript.prefect_backend  # noqa: F401  (its environment defaults, before Prefect starts)
@@ -551,11 +559,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="flowscript-bench-prefect-") as tmp:
         folder = Path(tmp)
         (folder / "results").mkdir()
-        server = sqlite_harness() if args.database == "sqlite" else postgres_server(folder)
+        server = sqlite_harness() if database == "sqlite" else postgres_server(folder)
         with server as pids, temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: str(folder / "results")}):
             SERVER.append(pids)
-            print(f"Prefect API: {args.database}, {args.rounds} rounds")
-            asyncio.run(run_all(folder, shapes, args.rounds, args.profile, args.per_item, args.pair))
+            try:
+                yield folder
+            finally:
+                SERVER.remove(pids)
 
 
 if __name__ == "__main__":

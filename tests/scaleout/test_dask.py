@@ -128,10 +128,7 @@ def test_a_temporary_clusters_workers_keep_losing_the_scheduler_off_the_terminal
     """The scheduler of a temporary cluster lives in the command's process: a worker's heartbeat
     in flight as the cluster closes failed once in ~50 runs of the torture, printing a traceback
     on the terminal of a run that succeeded. The command's terminal is the workers' stderr."""
-    from flowscript.prefect_backend.dask_runner import FlowDaskTaskRunner
-
-    with FlowDaskTaskRunner(cluster_kwargs={"n_workers": 1, "processes": True, "threads_per_worker": 1,
-                                            "dashboard_address": ":0"}) as runner:
+    with TaskRunnerChoice.of("dask", dask_workers=1).task_runner() as runner:
         pids = runner.client.run(os.getpid)
         runner.client.run(lambda: _log_as_dask_does())
     assert os.getpid() not in pids.values()
