@@ -57,6 +57,7 @@ async def run_through_prefect(plan: Plan, config: dict[str, Any], run_input: Any
     try:
         with _api_of(server):
             async with _api_client():
+                await _one_csrf_token()
                 launch.limits = asyncio.ensure_future(read_limits())
                 token = LAUNCH.set(launch)
                 try:
@@ -164,6 +165,24 @@ async def _api_client() -> AsyncIterator[None]:
         raise PrefectRunError(f"cannot reach the Prefect API: {error}",
                               hint="start it (`prefect server start`), unset PREFECT_API_URL for a temporary "
                                    "local one, or run with --local") from None
+
+
+async def _one_csrf_token() -> None:
+    """Lets the run's client settle its CSRF token now, once: the listing and the flow run's
+    creation, sent together, would each ask for one (Prefect asks before a client's first
+    write). The flow run's creation asked first anyway, so nothing waits longer. Where Prefect's
+    client has no such step, or the API does not answer, nothing is done here (the flow run's
+    creation meets and reports the same)."""
+    from prefect.client.orchestration import get_client
+
+    http = getattr(get_client(), "_client", None)
+    settle = getattr(http, "_add_csrf_headers", None)
+    if settle is None or not getattr(http, "enable_csrf_support", False):
+        return
+    try:
+        await settle(httpx.Request("POST", "/"))
+    except Exception:  # the flow run's creation meets and reports it
+        return
 
 
 async def _finish(launch: Launch) -> None:

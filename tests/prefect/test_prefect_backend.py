@@ -262,6 +262,26 @@ async def test_task_runs_do_not_ask_for_tag_limits_that_do_not_exist(write_flow,
     assert asks.call_count == 0
 
 
+async def test_a_run_asks_for_one_csrf_token(write_flow, run_prefect, monkeypatch):
+    """The limits listing and the flow run's creation start together on one client; each
+    would ask for a CSRF token before its first write, one more request a run."""
+    import httpx
+
+    sent: list[str] = []
+    send = httpx.AsyncClient.send
+
+    async def counted(self: httpx.AsyncClient, request: httpx.Request, *args: object, **kwargs: object) -> object:
+        sent.append(request.url.path)
+        return await send(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", counted)
+    path = write_flow('<transform id="a" type="template"><template>x</template></transform>')
+    outcome = await run_prefect(path)
+    assert outcome.status == "completed"
+    assert sum(p.endswith("/csrf-token") for p in sent) == 1
+    assert sum(p.endswith("/v2/concurrency_limits/filter") for p in sent) == 1
+
+
 def test_the_chunk_size_comes_from_the_environment():
     import pytest
 
