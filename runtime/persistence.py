@@ -111,24 +111,29 @@ class StateStore:
 
     def wave_finished(self, state: RunState, *, last: bool = False) -> None:
         """Saves the state after a wave: its results are in the journal already. After the
-        last wave (or a failed one) only the line: the run's end writes the snapshot next."""
+        last wave (or a failed one) only the line: the run's end writes the snapshot next.
+        The wave's line is not flushed on its own but with the next write (the next node's
+        line, a snapshot, the close): a kill that loses it only makes a resume start at the
+        wave before, whose recorded successes it does not run again. A chain is a wave per
+        node, and each flush is a system call during which Prefect's threads take the GIL."""
         if self._journal_bytes >= max(self._snapshot_bytes, COMPACT_AFTER_BYTES) and not last:
             self.save(state)
         else:
-            self._append(plain_json({"currentWave": state.current_wave}))
+            self._append(plain_json({"currentWave": state.current_wave}), flush=False)
 
     def record(self, key: str, result: NodeResult) -> None:
         """Appends one finished node execution to the journal (flushed, so a kill keeps it)."""
         data = written_result(result.to_json_data(), self._redactor)
         self._append(plain_json({"key": key, "result": data}))
 
-    def _append(self, line: str) -> None:
+    def _append(self, line: str, *, flush: bool = True) -> None:
         try:
             if self._journal_handle is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._journal_handle = open(self.journal, "a", encoding="utf-8")  # noqa: SIM115
             self._journal_handle.write(line + "\n")
-            self._journal_handle.flush()
+            if flush:
+                self._journal_handle.flush()
         except OSError as e:
             raise _write_error("state journal", self.journal, e) from None
         self._journal_bytes += len(line) + 1

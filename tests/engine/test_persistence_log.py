@@ -229,3 +229,38 @@ async def test_resuming_a_completed_run_changes_nothing_and_is_no_error(write_fl
     again = await engine.resume(state, {})
     assert again is state and again.status == "completed"
     assert (first.state_file.read_bytes(), path.read_bytes()) == written
+
+
+async def test_a_kill_that_loses_a_waves_end_loses_no_finished_node(write_flow, run, tmp_path):
+    """A wave's end goes out with the next write, not on its own (docs/language.md#persistence-and-resume):
+    what a kill leaves holds every finished node, the wave number at most one behind, and
+    the resume runs none of them again."""
+    path = tmp_path / "wf" / "run.json"
+    store = StateStore(path, Redactor([]))
+    state = RunState(workflow_id="wf", run_id="run", status="running")
+    store.save(state)
+    for wave, key in enumerate(("a", "b")):
+        store.record(key, NodeResult(status="success", output=key))
+        state.current_wave = wave
+        store.wave_finished(state)
+    left = load_state(path)  # the journal as a kill now leaves it: the store is never closed
+    assert left.node_results.keys() == {"a", "b"} and left.current_wave == 0
+    store.close()
+    assert load_state(path).current_wave == 1
+
+    flow = write_flow("""
+<source id="one" type="http" url="http://127.0.0.1:9/one"/>
+<source id="two" type="http" url="http://127.0.0.1:9/two" input="one"/>
+<transform id="both" type="template" input="two"><template>{{one.output}}+{{input}}</template></transform>""")
+    with respx.mock:
+        one = respx.get("http://127.0.0.1:9/one").mock(return_value=httpx.Response(200, json=1))
+        two = respx.get("http://127.0.0.1:9/two").mock(return_value=httpx.Response(200, json=2))
+        first = await run(flow)
+        killed = load_state(first.state_file)
+        del killed.node_results["both"]
+        killed.status, killed.current_wave = "running", 0  # the end of waves 1 and 2 lost
+        engine = Engine(load_workflow(flow).plan, LocalBackend(interactive=False),
+                        RunOptions(workdir=tmp_path, state_dir=tmp_path / ".state"))
+        resumed = await engine.resume(killed, {})
+    assert resumed.status == "completed" and resumed.node_results["both"].output == "1+2"
+    assert one.call_count == 1 and two.call_count == 1
