@@ -17,7 +17,9 @@ with the same tags and persistence, in shuffled rounds (bench_prefect's `measure
 The variants replace `flow_builder._publish` (and, for `early`, hook `_retried_run`, which
 every new run passes through before the engine starts): measuring, not product code.
 Prints, per variant, the median wall time and its ratio to the hand-written flow in the same
-round (median and quartiles), and the medians of this process's and the server's CPU.
+round (median and quartiles), the medians of this process's and the server's CPU, and the
+wall time before, in and after the flow's function (bench_prefect's --phases): the artifact's
+request runs beside the flow run's end, so what it costs shows after the function.
 """
 
 from __future__ import annotations
@@ -94,15 +96,18 @@ async def run_all(folder: Path, rounds: int, modes: list[str]) -> None:
     bench.validate([path])
     quiet_console()
     install_variants()
+    bench.time_flow_bodies()
     ours = bench.flowscript_run(path, bench.OURS[0])
     variants = {mode: as_variant(mode, ours) for mode in modes}
     variants["hand-written"] = bench.handwritten(bench.HAND_SETTINGS[-1])["chain"]["per node"]
     figures = await bench.measure(variants, rounds)
-    print(f"chain, {rounds} rounds: median wall s, / hand-written [quartiles], CPU s this process / server")
+    print(f"chain, {rounds} rounds: median wall s, / hand-written [quartiles], CPU s this process / server, "
+          "wall s before / in / after the flow's function")
     for label, figure in figures.items():
         ratio, low, high = bench.paired(figure, figures["hand-written"], "wall")
         print(f"{label:13s} {figure.median('wall'):.3f}  {ratio:.3f} [{low:.2f}-{high:.2f}]  "
-              f"{figure.median('cpu'):.3f} / {figure.median('server_cpu'):.3f}")
+              f"{figure.median('cpu'):.3f} / {figure.median('server_cpu'):.3f}  {figure.median('before_body'):.3f} / "
+              f"{figure.median('body'):.3f} / {figure.median('after_body'):.3f}")
     await bench.settle()
 
 

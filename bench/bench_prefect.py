@@ -1,7 +1,7 @@
 """Benchmark of the Prefect backend (a script, not a test): python bench/bench_prefect.py
 
     .venv/bin/python bench/bench_prefect.py [--rounds 7] [--profile] [--only chain,wave,foreach]
-                                            [--database sqlite|postgres] [--no-per-item] [--pair]
+                                            [--database sqlite|postgres] [--no-per-item] [--pair] [--phases]
 
 Starts one local Prefect API on 127.0.0.1 (bench/prefect_servers.py: Prefect's own test
 harness with a temporary SQLite database, or `prefect server start` on a throwaway
@@ -23,7 +23,9 @@ each run three ways:
   2. the same work as a hand-written async Prefect flow: the same number of task runs under
      the same concurrency limit (an asyncio.Semaphore over async tasks), with Prefect's
      defaults; with the tags our backend puts on every task run (node kind + "flowscript");
-     and with those tags and persist_result=True, as ours by default. The tagged ones are
+     with those tags and persist_result=True, as ours by default; and (per node and
+     chunked) with those and a keyed markdown artifact of a line per task run published
+     before the flow returns, as ours publishes its execution log. The tagged ones are
      spared Prefect's per-task-run ask for tag limits, as ours is (no_tag_limit_asks). For
      foreach: the natural one task run per item (semaphore; and, with the defaults,
      `task.map` on a ThreadPoolTaskRunner(max_workers=10), in a sync flow, since task.map
@@ -41,7 +43,12 @@ as the median and quartiles of the ratios of runs in the same round, for wall an
 time, and of Prefect against local.
 --profile adds a cProfile breakdown, per task run and per flow run, for chain and wave.
 --pair measures only the target's pair (ours as shipped, hand-written with tags and
-persistence): a run's medians move by about 0.1, so the target wants many rounds.
+persistence) and the like-for-like one (that flow publishing a keyed markdown artifact of its
+task runs before it returns, as ours publishes its execution log): a run's medians move by
+about 0.1, so the target wants many rounds.
+--phases splits each run's wall time where Prefect calls the flow's function: before it (the
+flow run's creation), the function (the task runs, and for ours the engine around them), and
+after it (the flow run's end, for ours with the log artifact's request beside it).
 """
 
 
@@ -50,6 +57,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import inspect
 import io
 import logging
 import os
@@ -107,6 +115,7 @@ WORKFLOWS = {"chain": chain_flow, "wave": wave_flow, "foreach": foreach_flow}
 
 # ---------------------------------------------------------------- hand-written Prefect
 HAND_SETTINGS = ("defaults", "our tags", "tags + persist_result=True")
+WITH_LOG = "tags + persist_result=True + log artifact"  # per-node flows only: the product's outputs, like for like
 NODE_TAGS = {"transform:template", "flowscript"}
 LOOP_TAGS = {"foreach", "flowscript"}
 
@@ -134,15 +143,23 @@ def no_tag_limit_asks() -> Iterator[None]:
 def handwritten(setting: str) -> dict[str, dict[str, Callable[[], Awaitable[Any]]]]:
     """The same work as plain Prefect: shape -> variant -> an async callable running one flow
     run. setting: Prefect's defaults; the tags our backend puts on its task runs (node kind +
-    "flowscript"); or those tags and persist_result=True on every task (what ours does by
-    default)."""
+    "flowscript"); those tags and persist_result=True on every task (what ours does by
+    default); or (WITH_LOG) those and, before the flow returns, a keyed markdown artifact
+    with a line per task run, as ours publishes its execution log."""
     from prefect import flow, task
+    from prefect.artifacts import acreate_markdown_artifact
     from prefect.task_runners import ThreadPoolTaskRunner
 
     tagged = setting != "defaults"
     opts: dict[str, Any] = {"persist_result": True} if "persist_result" in setting else {}
     node_tags = {"tags": NODE_TAGS} if tagged else {}
     loop_tags = {"tags": LOOP_TAGS} if tagged else {}
+
+    async def publish(shape: str, results: list[str]) -> None:
+        if setting == WITH_LOG:
+            rows = [f'| {i} | success | 0.00s | "{result[:40]}" |' for i, result in enumerate(results)]
+            table = "\n".join(["| task run | status | duration | output |", "|---|---|---|---|", *rows])
+            await acreate_markdown_artifact(markdown=table, key=f"hand-log-{shape}", description="log of the run")
 
     @task(**opts, **node_tags)
     async def step(previous: str) -> str:
@@ -188,14 +205,17 @@ def handwritten(setting: str) -> dict[str, dict[str, Callable[[], Awaitable[Any]
 
     @flow(name="hand-chain")
     async def hand_chain() -> str:
-        value = await step("")
+        values = [await step("")]
         for _ in range(1, CHAIN_NODES):
-            value = await step(value)
-        return value
+            values.append(await step(values[-1]))
+        await publish("chain", values)
+        return values[-1]
 
     @flow(name="hand-wave")
     async def hand_wave(word: str = "hello") -> list[str]:
-        return await capped([lambda i=i: node(i, word) for i in range(WAVE_NODES)])
+        values = await capped([lambda i=i: node(i, word) for i in range(WAVE_NODES)])
+        await publish("wave", values)
+        return values
 
     @flow(name="hand-foreach-per-item")
     async def hand_per_item() -> list[str]:
@@ -207,7 +227,9 @@ def handwritten(setting: str) -> dict[str, dict[str, Callable[[], Awaitable[Any]
 
     @flow(name="hand-foreach-chunked")
     async def hand_chunked() -> list[str]:
-        return await loop(list(range(FOREACH_ITEMS)))
+        values = await loop(list(range(FOREACH_ITEMS)))
+        await publish("foreach", values)
+        return values
 
     def run(fl: Any) -> Callable[[], Awaitable[Any]]:
         async def go() -> Any:
@@ -299,6 +321,12 @@ class Sample:
     cpu: float  # CPU seconds of this process (every thread: the engine, Prefect's client and its services)
     server_cpu: float  # CPU seconds of the Prefect API server (and of PostgreSQL, with --database postgres)
     retries: int  # API requests the server answered 503 and Prefect's client repeated ~2 s later
+    before_body: float = 0.0  # seconds until Prefect called the flow's function (with --phases)
+    body: float = 0.0  # seconds in the flow's function (with --phases)
+
+    @property
+    def after_body(self) -> float:
+        return self.wall - self.before_body - self.body if self.body else 0.0
 
 
 @dataclass(frozen=True)
@@ -344,12 +372,41 @@ class RetryCounter(logging.Handler):
 RETRIES = RetryCounter()
 
 
+BODY: dict[str, float] = {}  # when the flow's function started and ended, in the run being sampled
+
+
+def time_flow_bodies() -> None:
+    """--phases: Prefect's async flow engine calls the flow's function through
+    `call_with_parameters`; timed there, ours and the hand-written flows are split alike."""
+    import prefect.flow_engine as engine
+
+    call = engine.call_with_parameters
+
+    def timed(fn: Callable[..., Any], parameters: dict[str, Any]) -> Any:
+        if not inspect.iscoroutinefunction(fn):
+            return call(fn, parameters)
+
+        async def body() -> Any:
+            BODY["start"] = time.perf_counter()
+            try:
+                return await call(fn, parameters)
+            finally:
+                BODY["end"] = time.perf_counter()
+
+        return body()
+
+    engine.call_with_parameters = timed  # type: ignore[assignment]
+
+
 async def sample(call: Callable[[], Awaitable[Any]]) -> Sample:
     await settle()
+    BODY.clear()
     retries, server, cpu, wall = RETRIES.count, server_cpu_s(), time.process_time(), time.perf_counter()
     await call()
-    return Sample(time.perf_counter() - wall, time.process_time() - cpu, server_cpu_s() - server,
-                  RETRIES.count - retries)
+    done = time.perf_counter()
+    before, body = (BODY["start"] - wall, BODY["end"] - BODY["start"]) if "end" in BODY else (0.0, 0.0)
+    return Sample(done - wall, time.process_time() - cpu, server_cpu_s() - server, RETRIES.count - retries,
+                  before, body)
 
 
 async def measure(variants: dict[str, Callable[[], Awaitable[Any]]], rounds: int) -> dict[str, Figures]:
@@ -377,12 +434,14 @@ def hand_label(variant: str, setting: str) -> str:
 
 def variants(shape: str, path: Path, per_item: bool = True, pair: bool = False
              ) -> dict[str, Callable[[], Awaitable[Any]]]:
-    """Every variant; with `pair` only the product target's two (ours as shipped, and the
-    hand-written flow with the same tags and persistence), so more rounds fit in the time."""
+    """Every variant; with `pair` only the product target's (ours as shipped, the hand-written
+    flow with the same tags and persistence, and that flow publishing a log artifact as ours
+    does), so more rounds fit in the time."""
     calls = {ours.label: flowscript_run(path, ours) for ours in (OURS[:1] if pair else OURS)}
-    for setting in HAND_SETTINGS[-1:] if pair else HAND_SETTINGS:
+    for setting in (*(HAND_SETTINGS[-1:] if pair else HAND_SETTINGS), WITH_LOG):
         for variant, call in handwritten(setting)[shape].items():
-            if per_item or not variant.startswith("per item"):
+            like_ours = variant in ("per node", "chunked")
+            if (per_item or not variant.startswith("per item")) and (like_ours or setting != WITH_LOG):
                 calls[hand_label(variant, setting)] = call
     return calls
 
@@ -403,10 +462,14 @@ def report(shape: str, figures: dict[str, Figures]) -> None:
         per_run = "" if label.startswith("local") else f" {f.median('wall') / runs * 1000:6.2f} ms/task run"
         print(f"  {label:<58} {f.median('wall'):7.3f} s{per_run:<22} best {f.best:7.3f} s"
               f"  CPU {f.median('cpu'):6.3f} / {f.median('server_cpu'):6.3f} s  503s: {f.retries}")
+        if f.median("body"):
+            print(f"  {'':<58} before the flow's function {f.median('before_body'):6.3f} s, in it "
+                  f"{f.median('body'):6.3f} s, after it {f.median('after_body'):6.3f} s")
 
 
 COMPARED = (  # ours (an OURS index) against a hand-written setting
     (0, "tags + persist_result=True", "ours (defaults: persist on) / hand, tags + persist_result=True"),
+    (0, WITH_LOG, "ours (defaults) / hand, tags + persist_result=True + log artifact"),
     (1, "our tags", "ours, persist off / hand, our tags"),
     (1, "defaults", "ours, persist off / hand, defaults (no tags)"),
 )
@@ -502,8 +565,11 @@ def validate(paths: list[Path]) -> None:
 
 
 async def run_all(folder: Path, shapes: list[str], rounds: int, with_profile: bool, per_item: bool,
-                  pair: bool = False) -> None:
+                  pair: bool = False, phases: bool = False) -> None:
     from flowscript.prefect_backend.launcher import quiet_console
+
+    if phases:
+        time_flow_bodies()
 
     paths = {}
     for shape in shapes:
@@ -541,11 +607,13 @@ def main() -> None:
                         help="leave out the per-item foreach flows (1,000 task runs each: most of the time)")
     parser.add_argument("--pair", action="store_true",
                         help="only ours as shipped and the hand-written flow with the same tags and persistence")
+    parser.add_argument("--phases", action="store_true",
+                        help="split each run's wall time at the flow's function: before, in, after it")
     args = parser.parse_args()
     shapes = [s for s in args.only.split(",") if s]
     with prefect_api(args.database) as folder:
         print(f"Prefect API: {args.database}, {args.rounds} rounds")
-        asyncio.run(run_all(folder, shapes, args.rounds, args.profile, args.per_item, args.pair))
+        asyncio.run(run_all(folder, shapes, args.rounds, args.profile, args.per_item, args.pair, args.phases))
 
 
 @contextmanager
