@@ -113,9 +113,10 @@ class StateStore:
         """Saves the state after a wave: its results are in the journal already. After the
         last wave (or a failed one) only the line: the run's end writes the snapshot next.
         The wave's line is not flushed on its own but with the next write (the next node's
-        line, a snapshot, the close): a kill that loses it only makes a resume start at the
-        wave before, whose recorded successes it does not run again. A chain is a wave per
-        node, and each flush is a system call during which Prefect's threads take the GIL."""
+        line, a snapshot, the close): a kill that loses it only makes a resume start one wave
+        earlier, at a wave whose results are all recorded, none of which it runs again. A
+        chain is a wave per node, and each flush is a system call, a moment the backend's
+        other threads take the GIL."""
         if self._journal_bytes >= max(self._snapshot_bytes, COMPACT_AFTER_BYTES) and not last:
             self.save(state)
         else:
