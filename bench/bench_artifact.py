@@ -106,8 +106,7 @@ async def run_all(folder: Path, rounds: int, modes: list[str]) -> None:
     for label, figure in figures.items():
         ratio, low, high = bench.paired(figure, figures["hand-written"], "wall")
         print(f"{label:13s} {figure.median('wall'):.3f}  {ratio:.3f} [{low:.2f}-{high:.2f}]  "
-              f"{figure.median('cpu'):.3f} / {figure.median('server_cpu'):.3f}  {figure.median('before_body'):.3f} / "
-              f"{figure.median('body'):.3f} / {figure.median('after_body'):.3f}")
+              f"{figure.median('cpu'):.3f} / {figure.median('server_cpu'):.3f}  {figure.phases()}")
     await bench.settle()
 
 

@@ -346,6 +346,10 @@ class Figures:
     def retries(self) -> int:
         return sum(s.retries for s in self.samples)
 
+    def phases(self) -> str:
+        """Median wall seconds before / in / after the flow's function (--phases)."""
+        return " / ".join(f"{self.median(part):.3f}" for part in ("before_body", "body", "after_body"))
+
 
 def paired(ours: Figures, hand: Figures, what: str) -> tuple[float, float, float]:
     """Ratios of ours to hand-written run in the same round (one after the other): their median
@@ -463,8 +467,7 @@ def report(shape: str, figures: dict[str, Figures]) -> None:
         print(f"  {label:<58} {f.median('wall'):7.3f} s{per_run:<22} best {f.best:7.3f} s"
               f"  CPU {f.median('cpu'):6.3f} / {f.median('server_cpu'):6.3f} s  503s: {f.retries}")
         if f.median("body"):
-            print(f"  {'':<58} before the flow's function {f.median('before_body'):6.3f} s, in it "
-                  f"{f.median('body'):6.3f} s, after it {f.median('after_body'):6.3f} s")
+            print(f"  {'':<58} s before / in / after the flow's function: {f.phases()}")
 
 
 COMPARED = (  # ours (an OURS index) against a hand-written setting
